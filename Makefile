@@ -1,0 +1,46 @@
+# Two commands do all set-up on a fresh machine:  make run  and  make test.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PORTAL_INSTANCE_DIR ?= instance
+export PORTAL_INSTANCE_DIR
+
+.PHONY: run test install lint format translations clean ci
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip setuptools wheel
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP) translations
+
+# Catalogues are compiled from the .po sources at build time; .mo files are never committed.
+translations: $(STAMP)
+	$(BIN)/python tools/i18n.py compile
+
+run: install
+	@if [ ! -e "$(PORTAL_INSTANCE_DIR)/.initialized" ]; then \
+		$(BIN)/portal init --demo && touch "$(PORTAL_INSTANCE_DIR)/.initialized"; \
+	else \
+		$(BIN)/portal init; \
+	fi
+	$(BIN)/portal serve --host 127.0.0.1 --port 5000
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+test: install lint
+	$(BIN)/python tools/i18n.py missing
+	$(BIN)/pytest -q -n 2 --dist loadfile
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

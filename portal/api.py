@@ -1,0 +1,185 @@
+"""Shared JSON API helpers: the error format of DESIGN §4, body parsing and the OpenAPI registry.
+
+Each package has its own API blueprint under ``/api/v1`` and documents every operation with
+``openapi.add(path, method, operation)``; ``GET /api/v1/openapi.json`` serves the merged document.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from flask import Blueprint, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from portal.auth import public
+
+API_PREFIX = "/api/v1"
+
+ERROR_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "unprocessable",
+    429: "too_many_requests",
+    500: "internal_error",
+}
+
+
+class ApiError(Exception):
+    """Raise from an API view to answer with the standard error body."""
+
+    def __init__(self, status: int, message: str, *, code: str | None = None, details: Any = None):
+        super().__init__(message)
+        self.status = status
+        self.code = code or ERROR_CODES.get(status, "error")
+        self.message = message
+        self.details = details if details is not None else {}
+
+
+def error_response(status: int, message: str, *, code: str | None = None, details: Any = None):
+    body = {
+        "error": {
+            "code": code or ERROR_CODES.get(status, "error"),
+            "message": message,
+            "details": details or {},
+        }
+    }
+    response = jsonify(body)
+    response.status_code = status
+    return response
+
+
+def http_exception_response(exc: HTTPException):
+    status = exc.code or 500
+    message = exc.description or exc.name
+    response = error_response(status, message)
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="portal"'
+    if status == 429 and getattr(exc, "retry_after", None):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+def json_body(expect: type = dict) -> Any:
+    """The request's JSON body, which must be of type ``expect`` (dict or list); 400 otherwise."""
+    if not request.is_json:
+        raise ApiError(415, "send a JSON body with Content-Type: application/json")
+    data = request.get_json(silent=True)
+    if data is None:
+        raise ApiError(400, "the body is not valid JSON (UTF-8)")
+    if not isinstance(data, expect):
+        raise ApiError(400, f"the body must be a JSON {'object' if expect is dict else 'array'}")
+    return data
+
+
+def int_arg(name: str, default: int, *, minimum: int = 0, maximum: int = 1000) -> int:
+    """A bounded integer query argument; 400 with a clear message when it is not one."""
+    raw = request.args.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ApiError(400, f"{name} must be an integer", details={"field": name}) from None
+    if not minimum <= value <= maximum:
+        raise ApiError(400, f"{name} must be between {minimum} and {maximum}", details={"field": name})
+    return value
+
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message", "details"],
+            "properties": {"code": {"type": "string"}, "message": {"type": "string"}, "details": {}},
+        }
+    },
+}
+
+
+class OpenAPIRegistry:
+    """Collects operations from every package; the document grows with each endpoint."""
+
+    def __init__(self) -> None:
+        self._paths: dict[str, dict[str, Any]] = {}
+        self._schemas: dict[str, Any] = {"Error": ERROR_SCHEMA}
+
+    def add(self, path: str, method: str, operation: dict[str, Any]) -> None:
+        op = copy.deepcopy(operation)
+        responses = op.setdefault("responses", {})
+        for status in ("400", "401", "403", "404", "429"):
+            responses.setdefault(
+                status,
+                {
+                    "description": ERROR_CODES[int(status)],
+                    "content": _json_content({"$ref": "#/components/schemas/Error"}),
+                },
+            )
+        if op.pop("public", False):
+            op["security"] = []
+        self._paths.setdefault(path, {})[method.lower()] = op
+
+    def schema(self, name: str, schema: dict[str, Any]) -> dict[str, str]:
+        self._schemas[name] = schema
+        return {"$ref": f"#/components/schemas/{name}"}
+
+    def document(self) -> dict[str, Any]:
+        return {
+            "openapi": "3.0.3",
+            "info": {"title": "Knowledge base and quality-inspection portal", "version": "1"},
+            "servers": [{"url": API_PREFIX}],
+            "paths": copy.deepcopy(self._paths),
+            "components": {
+                "schemas": copy.deepcopy(self._schemas),
+                "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            },
+            "security": [{"bearer": []}],
+        }
+
+
+def _json_content(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"application/json": {"schema": schema}}
+
+
+def json_response_spec(description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"description": description, "content": _json_content(schema)}
+
+
+def json_request_spec(schema: dict[str, Any], required: bool = True) -> dict[str, Any]:
+    return {"required": required, "content": _json_content(schema)}
+
+
+openapi = OpenAPIRegistry()
+
+bp = Blueprint("api", __name__, url_prefix=API_PREFIX)
+
+
+@bp.get("/openapi.json")
+@public
+def openapi_document():
+    return jsonify(openapi.document())
+
+
+openapi.add(
+    "/openapi.json",
+    "get",
+    {
+        "summary": "This OpenAPI document",
+        "public": True,
+        "responses": {"200": {"description": "the document"}},
+    },
+)
+
+
+def register_api_blueprint(app, blueprint: Blueprint) -> None:
+    """Register a package's API blueprint; it is exempt from CSRF because it accepts only Bearer tokens."""
+    app.register_blueprint(blueprint)
+    app.extensions["portal.api_blueprints"].append(blueprint)

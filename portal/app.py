@@ -1,0 +1,71 @@
+"""The application factory (DESIGN §4: ``create_app(overrides)``)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFProtect
+
+import articles.blueprint
+import articles.search.blueprint
+import qa.blueprint
+from portal import admin_views, api, auth, db, errors, i18n, security, views
+from portal.commands import register_commands
+from portal.config import load_config
+from portal.extensions import NavItem, register_nav
+from portal.models import Role
+
+csrf = CSRFProtect()
+
+
+def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
+    """Build the portal. ``overrides`` may set DATABASE_URL, INDEX_DIR, INSTANCE_DIR, SECRET_KEY, TESTING
+    (and any other config key, for tests)."""
+    config = load_config(overrides)
+    app = Flask(__name__, instance_path=config["INSTANCE_DIR"], instance_relative_config=False)
+    app.config.update(config)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    db.init_app(app)
+    auth.init_app(app)
+    i18n.init_app(app)
+    csrf.init_app(app)
+    security.init_app(app)
+    errors.init_app(app)
+
+    app.register_blueprint(views.bp)
+    app.register_blueprint(admin_views.bp)
+    app.register_blueprint(api.bp)
+    csrf.exempt(api.bp)  # the API authenticates with Bearer tokens only, never cookies
+    app.extensions["portal.api_blueprints"] = [api.bp]
+
+    articles.blueprint.init_app(app)
+    articles.search.blueprint.init_app(app)
+    qa.blueprint.init_app(app)
+    for bp in app.extensions["portal.api_blueprints"]:
+        csrf.exempt(bp)
+
+    register_nav(app, NavItem("admin.users", _l("Users"), (Role.ADMIN.value,), order=90))
+    register_nav(app, NavItem("admin.audit_log", _l("Audit log"), (Role.ADMIN.value,), order=91))
+    register_commands(app)
+    _template_globals(app)
+    return app
+
+
+def _template_globals(app: Flask) -> None:
+    def nav_items():
+        return [
+            item
+            for item in app.extensions.get("portal.nav", [])
+            if not item.roles or auth.has_role(*item.roles)
+        ]
+
+    app.jinja_env.globals.update(
+        nav_items=nav_items,
+        endpoints=app.view_functions,
+        unread_notifications=lambda: 0,  # replaced by the notifications package when it is installed
+    )

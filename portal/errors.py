@@ -1,0 +1,63 @@
+"""Error pages and JSON errors: every failure gets a clear message and the right status, never a stack trace."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, render_template
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from portal.api import ApiError, error_response, http_exception_response
+from portal.auth import is_api_request
+
+log = logging.getLogger(__name__)
+
+
+def _html_message(status: int, fallback: str) -> str:
+    messages = {
+        400: _("The request could not be understood. Check what you entered and try again."),
+        401: _("Please log in."),
+        403: _("You do not have the right to do this."),
+        404: _("This page does not exist."),
+        405: _("This action is not allowed here."),
+        409: _("Someone else changed this in the meantime."),
+        413: _("The upload is too large."),
+        429: _("Too many attempts. Please wait and try again."),
+        500: _("Something went wrong on our side. The change was not saved."),
+    }
+    return messages.get(status, fallback)
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(ApiError)
+    def _api_error(exc: ApiError):
+        return error_response(exc.status, exc.message, code=exc.code, details=exc.details)
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(exc: CSRFError):
+        if is_api_request():
+            return error_response(400, "CSRF token missing or invalid")
+        message = _("The form has expired or was not sent from this site. Reload the page and try again.")
+        return render_template("errors/error.html", status=400, message=message), 400
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        if is_api_request():
+            return http_exception_response(exc)
+        status = exc.code or 500
+        response = render_template(
+            "errors/error.html", status=status, message=_html_message(status, exc.description or "")
+        )
+        headers = {}
+        if status == 429 and getattr(exc, "retry_after", None):
+            headers["Retry-After"] = str(exc.retry_after)
+        return response, status, headers
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        log.exception("unhandled error")
+        if is_api_request():
+            return error_response(500, "internal error; nothing was saved")
+        return render_template("errors/error.html", status=500, message=_html_message(500, "")), 500

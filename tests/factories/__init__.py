@@ -1,0 +1,5 @@
+"""Test data factories. Each package adds a module here (articles.py, qa.py) and re-exports below."""
+
+from tests.factories.users import make_token, make_user
+
+__all__ = ["make_token", "make_user"]
