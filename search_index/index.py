@@ -1,0 +1,767 @@
+"""The article search index: Whoosh for storage, numpy BM25 for ranking.
+
+Usage::
+
+    ix = SearchIndex("/path/to/index")
+    ix.upsert([{"id": 1, "title": "花呗怎么还款", "status": "published", ...}])
+    res = ix.search("花贝还钱", limit=10)
+    res.total, [h.title for h in res.hits], res.suggestion
+
+Concurrency model (several gunicorn workers, each with its own ``SearchIndex``):
+
+- Writes take an exclusive ``fcntl`` lock on ``<index_dir>/portal-write.lock`` (waiting for it, never
+  failing on it), then open the Whoosh writer, retrying if a foreign writer holds Whoosh's own lock.
+  ``whoosh.index.LockError`` never reaches the caller.
+- Readers check the index generation at most every ``refresh_interval`` seconds (0.25 by default) and
+  switch to a new reader when it changed, so a committed write is visible everywhere within a second.
+  Ranking data is rebuilt only for new Whoosh segments.
+
+Bad input never raises from :meth:`SearchIndex.search`: the query is free text (there is no query
+syntax, ``title:(`` is just two words), it is cut to :data:`MAX_QUERY_CHARS`, and input without
+searchable characters gives zero results.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from whoosh import index as whoosh_index
+from whoosh import writing
+from whoosh.index import LockError
+
+from .analyzer import (
+    _HAN,
+    cjk_bigrams,
+    iter_word_spans,
+    normalize_text,
+    word_tokens,
+)
+from .ranker import FieldParams, FieldPostings, Ranker, SegmentView, _read_matcher, segment_postings
+from .schema import RANKED_FIELDS, STATUSES, TEXT_FIELDS, build_schema
+from .snippets import clean_text, make_snippet, match_spans, render
+from .synonyms import SynonymMap, default_synonyms
+
+log = logging.getLogger(__name__)
+
+#: Longer queries are cut: nobody types more, and scoring cost grows with the number of terms.
+MAX_QUERY_CHARS = 200
+#: "Did you mean" is computed when a query finds fewer results than this.
+SUGGEST_BELOW = 3
+#: Largest page a caller may ask for.
+MAX_LIMIT = 200
+
+#: Field weights and BM25 parameters: title > scenario > solution > notes. Titles of FAQ articles are
+#: short questions, so length normalisation is mild there; bigrams carry less weight than whole words
+#: but rescue paraphrases that jieba segments differently.
+DEFAULT_FIELD_PARAMS: dict[str, FieldParams] = {
+    "title": FieldParams(weight=3.0, k1=1.2, b=0.5),
+    "scenario": FieldParams(weight=2.0, k1=1.2, b=0.75),
+    "solution": FieldParams(weight=1.0, k1=1.2, b=0.75),
+    "notes": FieldParams(weight=0.7, k1=1.2, b=0.75),
+    "tags": FieldParams(weight=1.5, k1=1.2, b=0.0),
+    "title_bigrams": FieldParams(weight=1.0, k1=1.2, b=0.5),
+}
+#: Query weight of words that only come from a synonym group (the user typed the other member).
+SYNONYM_WEIGHT = 0.6
+
+_WORD_FIELDS = (*TEXT_FIELDS, "tags")
+_LOCK_FILE = "portal-write.lock"
+
+
+class IndexBusyError(RuntimeError):
+    """A write waited longer than ``lock_timeout`` for another writer (a rebuild that never ends)."""
+
+
+# --- documents --------------------------------------------------------------------------------------
+
+_HASHED_FIELDS = (
+    "external_id",
+    "title",
+    "scenario",
+    "solution",
+    "notes",
+    "tags",
+    "category",
+    "status",
+    "audience",
+)
+
+
+def compute_content_hash(doc: Mapping[str, Any]) -> str:
+    """SHA-256 (hex) of the fields that affect search, in a fixed JSON form.
+
+    The drift checker computes this from the database row and compares it with
+    :meth:`SearchIndex.all_doc_hashes`; ``upsert`` stores it when the document does not carry one.
+    ``updated_at`` is left out on purpose: touching a row without changing its text is no drift.
+    """
+    payload = {}
+    for name in _HASHED_FIELDS:
+        value = doc.get(name)
+        if name == "tags":
+            value = sorted(_as_tag_list(value))
+        elif value is None:
+            value = ""
+        else:
+            value = str(value)
+        payload[name] = value
+    data = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(data.encode("utf-8")).hexdigest()
+
+
+def _as_tag_list(value: Any) -> list[str]:
+    if not value:
+        return []
+    if isinstance(value, str):
+        value = value.replace("，", ",").split(",")
+    return [str(t).strip() for t in value if str(t).strip()]
+
+
+def _norm_key(value: Any) -> str:
+    """Normal form of a category/tag/status value, used on both the index and the filter side."""
+    return normalize_text(str(value)).strip()
+
+
+def _as_datetime(value: Any) -> dt.datetime | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, dt.date):
+        return dt.datetime(value.year, value.month, value.day)
+    try:
+        return dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def _external_id(value: Any) -> str | int:
+    """Ids are strings inside Whoosh; give callers back an int when the article id was an int."""
+    s = str(value)
+    return int(s) if s.isdigit() and (s == "0" or not s.startswith("0")) else s
+
+
+def _to_whoosh(doc: Mapping[str, Any]) -> dict[str, Any]:
+    if doc.get("id") is None or str(doc["id"]).strip() == "":
+        raise ValueError("document without an 'id'")
+    title = str(doc.get("title") or "")
+    scenario = str(doc.get("scenario") or "")
+    solution = str(doc.get("solution") or "")
+    notes = str(doc.get("notes") or "")
+    tags = _as_tag_list(doc.get("tags"))
+    category = str(doc.get("category") or "")
+    status = str(doc.get("status") or "draft")
+    audience = str(doc.get("audience") or "internal")
+    out: dict[str, Any] = {
+        "id": str(doc["id"]),
+        "external_id": str(doc.get("external_id") or ""),
+        "title": title,
+        "scenario": scenario,
+        "solution": solution,
+        "notes": notes,
+        # Indexed in normal form for exact filters, stored as given for display.
+        "tags": ",".join(_norm_key(t) for t in tags),
+        "_stored_tags": tags,
+        "category": _norm_key(category),
+        "_stored_category": category,
+        "status": _norm_key(status),
+        "audience": _norm_key(audience),
+        "content_hash": str(doc.get("content_hash") or compute_content_hash(doc)),
+        "title_bigrams": title + "\n" + scenario,
+        "spell": " ".join([title, scenario, *tags]),
+    }
+    updated = _as_datetime(doc.get("updated_at"))
+    if updated is not None:
+        out["updated_at"] = updated
+    return out
+
+
+# --- results ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class SearchHit:
+    """One result. ``snippet_html`` and ``title_html`` are safe HTML (escaped, with ``<mark>``)."""
+
+    id: int | str
+    external_id: str
+    title: str
+    score: float
+    snippet_html: str
+    title_html: str
+    category: str
+    tags: list[str]
+    status: str
+    audience: str
+    updated_at: dt.datetime | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-friendly dict (``updated_at`` as ISO text)."""
+        d = asdict(self)
+        d["updated_at"] = self.updated_at.isoformat() if self.updated_at else None
+        return d
+
+
+@dataclass
+class SearchResults:
+    """A page of results: ``total`` counts every match that passed the filters, not just this page."""
+
+    query: str
+    total: int
+    hits: list[SearchHit] = field(default_factory=list)
+    suggestion: str | None = None
+    offset: int = 0
+    limit: int = 10
+    #: The index terms the query was searched with (after synonyms), for the search log and debugging.
+    terms: list[str] = field(default_factory=list)
+
+    def __iter__(self) -> Iterator[SearchHit]:
+        return iter(self.hits)
+
+    def __len__(self) -> int:
+        return len(self.hits)
+
+
+@dataclass
+class AnalyzedQuery:
+    """A query turned into weighted index terms."""
+
+    text: str
+    words: dict[str, float]
+    bigrams: dict[str, float]
+
+    @property
+    def empty(self) -> bool:
+        """True when nothing searchable is left (punctuation, emoji, only filler words)."""
+        return not self.words and not self.bigrams
+
+
+def _weight(count: int) -> float:
+    # A repeated word matters a little more, but a pasted paragraph must not be dominated by it.
+    return 1.0 + 0.25 * (min(count, 3) - 1)
+
+
+def analyze_query(query: Any, synonyms: SynonymMap | None = None) -> AnalyzedQuery:
+    """Normalise, cut, rewrite with synonyms and tokenise a query. Never raises on text input."""
+    text = query if isinstance(query, str) else ("" if query is None else str(query))
+    text = normalize_text(text[: MAX_QUERY_CHARS * 4])[:MAX_QUERY_CHARS]
+    expansions: tuple[str, ...] = ()
+    if synonyms is not None and text.strip():
+        rw = synonyms.apply(text)
+        text, expansions = rw.text, rw.expansions
+    words = {t: _weight(c) for t, c in Counter(word_tokens(text, normalized=True)).items()}
+    bigrams = {t: _weight(c) for t, c in Counter(cjk_bigrams(text, normalized=True)).items()}
+    for phrase in expansions:
+        for t in word_tokens(phrase, normalized=True):
+            words.setdefault(t, SYNONYM_WEIGHT)
+        for t in cjk_bigrams(phrase, normalized=True):
+            bigrams.setdefault(t, SYNONYM_WEIGHT)
+    return AnalyzedQuery(text, words, bigrams)
+
+
+# --- per-generation snapshot ------------------------------------------------------------------------
+
+
+class _Snapshot:
+    """Everything a search needs for one index generation. Immutable once built, shared by threads."""
+
+    def __init__(self, reader, generation: int, ranker: Ranker, spell: list[dict[str, int]]):
+        self.reader = reader
+        self.generation = generation
+        self.ranker = ranker
+        self.ndocs = ranker.ndocs
+        self._spell = spell
+        self._masks: dict[tuple, np.ndarray] = {}
+        self._spell_chars: set[str] | None = None
+        self.alive = self._alive_mask()
+
+    def _alive_mask(self) -> np.ndarray:
+        mask = np.ones(self.ndocs, dtype=bool)
+        for seg_reader, offset in self.reader.leaf_readers():
+            if seg_reader.has_deletions():
+                dels = np.fromiter(seg_reader.segment().deleted_docs(), dtype=np.int64)
+                mask[dels + offset] = False
+        return mask
+
+    def term_mask(self, fieldname: str, value: str) -> np.ndarray:
+        """Documents whose ``fieldname`` has the exact (normalised) term ``value``; cached."""
+        key = (fieldname, value)
+        mask = self._masks.get(key)
+        if mask is None:
+            mask = np.zeros(self.ndocs, dtype=bool)
+            for seg_reader, offset in self.reader.leaf_readers():
+                if (fieldname, value) not in seg_reader:
+                    continue
+                ids, _w = _read_matcher(seg_reader.postings(fieldname, value))
+                if ids:
+                    mask[np.asarray(ids, dtype=np.int64) + offset] = True
+            if len(self._masks) > 256:  # many distinct tag filters: keep memory bounded
+                self._masks.clear()
+            self._masks[key] = mask
+        return mask
+
+    def filter_mask(self, statuses, category, tag, audience) -> np.ndarray:
+        """Live documents passing every given filter."""
+        key = ("filter", tuple(statuses) if statuses is not None else None, category, tag, audience)
+        mask = self._masks.get(key)
+        if mask is not None:
+            return mask
+        mask = self.alive.copy()
+        if statuses is not None:
+            smask = np.zeros(self.ndocs, dtype=bool)
+            for s in statuses:
+                smask |= self.term_mask("status", _norm_key(s))
+            mask &= smask
+        if category is not None:
+            mask &= self.term_mask("category", _norm_key(category))
+        if tag is not None:
+            mask &= self.term_mask("tags", _norm_key(tag))
+        if audience is not None:
+            mask &= self.term_mask("audience", _norm_key(audience))
+        self._masks[key] = mask
+        return mask
+
+    # -- spelling ---------------------------------------------------------------------------------
+    def spell_df(self, word: str) -> int:
+        """In how many documents the unstemmed word occurs (title, scenario, tags)."""
+        return sum(d.get(word, 0) for d in self._spell)
+
+    def spell_chars(self) -> set[str]:
+        """Every Han character of the spelling vocabulary (substitution candidates for typos)."""
+        if self._spell_chars is None:
+            chars: set[str] = set()
+            for d in self._spell:
+                for w in d:
+                    chars.update(c for c in w if _HAN.match(c))
+            self._spell_chars = chars
+        return self._spell_chars
+
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def _edits1(word: str) -> set[str]:
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    deletes = [a + b[1:] for a, b in splits if b]
+    transposes = [a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1]
+    replaces = [a + c + b[1:] for a, b in splits if b for c in _LETTERS]
+    inserts = [a + c + b for a, b in splits for c in _LETTERS]
+    return set(deletes + transposes + replaces + inserts)
+
+
+def _correct(snap: _Snapshot, word: str) -> str | None:
+    """Most frequent known word one (or, for long Latin words, two) edits away from ``word``."""
+    best: tuple[int, str] | None = None
+    if word.isascii():
+        # Beyond 20 letters it is not a misspelt word (and edits would explode combinatorially).
+        if not 3 <= len(word) <= 20 or not word.isalpha():
+            return None
+        cands = _edits1(word)
+        scored = [(snap.spell_df(c), c) for c in cands]
+        scored = [x for x in scored if x[0] > 0]
+        if not scored and 6 <= len(word) <= 12:
+            scored = [(snap.spell_df(c2), c2) for c in cands for c2 in _edits1(c) if c2 != word]
+            scored = [x for x in scored if x[0] > 0]
+        if scored:
+            best = max(scored)
+    elif 2 <= len(word) <= 4 and all(_HAN.match(c) for c in word):
+        chars = snap.spell_chars()
+        for i in range(len(word)):
+            for c in chars:
+                if c == word[i]:
+                    continue
+                cand = word[:i] + c + word[i + 1 :]
+                df = snap.spell_df(cand)
+                if df and (best is None or (df, cand) > best):
+                    best = (df, cand)
+    return best[1] if best else None
+
+
+def _suggest(snap: _Snapshot, text: str) -> str | None:
+    spans = list(iter_word_spans(text, stem=False))
+    # Search mode yields overlapping words (蚂蚁, 蚂蚁花呗); correct only the outermost ones.
+    outer = [
+        (t, s, e)
+        for t, s, e in spans
+        if not any(s2 <= s and e <= e2 and (s2, e2) != (s, e) for _t, s2, e2 in spans)
+    ]
+    changed = False
+    out = text
+    tried = 0
+    for term, s, e in sorted(outer, key=lambda x: -x[1]):
+        if snap.spell_df(term) > 0:
+            continue
+        tried += 1
+        if tried > 4:
+            break
+        fix = _correct(snap, term)
+        if fix and fix != term:
+            out = out[:s] + fix + out[e:]
+            changed = True
+    return out.strip() if changed else None
+
+
+# --- the index --------------------------------------------------------------------------------------
+
+
+class SearchIndex:
+    """A Whoosh index of articles in ``index_dir`` (created when missing).
+
+    One instance per process; it is thread-safe. See the module docstring for the concurrency model.
+
+    :param synonyms: the synonym map used when ``search`` gets none; defaults to the bundled
+        :func:`search_index.synonyms.default_synonyms`. Change it later with :meth:`set_synonyms`.
+    :param field_params: BM25 weights per field (see :data:`DEFAULT_FIELD_PARAMS`).
+    :param refresh_interval: how often (seconds) a reader looks for a newer index generation.
+    :param lock_timeout: how long a write waits for another process's write before
+        :class:`IndexBusyError`.
+    """
+
+    def __init__(
+        self,
+        index_dir: str | os.PathLike,
+        *,
+        synonyms: SynonymMap | None = None,
+        field_params: Mapping[str, FieldParams] | None = None,
+        refresh_interval: float = 0.25,
+        lock_timeout: float = 600.0,
+    ):
+        self.index_dir = Path(index_dir)
+        self.index_dir.mkdir(parents=True, exist_ok=True)
+        self.synonyms = synonyms if synonyms is not None else default_synonyms()
+        self.field_params = dict(field_params or DEFAULT_FIELD_PARAMS)
+        self.refresh_interval = refresh_interval
+        self.lock_timeout = lock_timeout
+        self._thread_write_lock = threading.RLock()
+        self._refresh_lock = threading.Lock()
+        self._snap: _Snapshot | None = None
+        self._checked_at = 0.0
+        # Segment id → ranking arrays; segments never change, so these survive generations.
+        self._seg_cache: dict[str, tuple[dict[str, FieldPostings], dict[str, int]]] = {}
+        with self._write_lock():
+            if not whoosh_index.exists_in(str(self.index_dir)):
+                whoosh_index.create_in(str(self.index_dir), build_schema())
+        self._ix = whoosh_index.open_dir(str(self.index_dir))
+
+    # -- writing ----------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _write_lock(self) -> Iterator[None]:
+        """Exclusive across threads (RLock) and processes (flock on a file in the index dir)."""
+        with self._thread_write_lock:
+            fd = os.open(self.index_dir / _LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                deadline = time.monotonic() + self.lock_timeout
+                delay = 0.005
+                while True:
+                    try:
+                        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                        break
+                    except BlockingIOError:
+                        if time.monotonic() > deadline:
+                            raise IndexBusyError(
+                                f"index {self.index_dir} busy for {self.lock_timeout}s"
+                            ) from None
+                        time.sleep(delay)
+                        delay = min(delay * 2, 0.1)
+                try:
+                    yield
+                finally:
+                    fcntl.flock(fd, fcntl.LOCK_UN)
+            finally:
+                os.close(fd)
+
+    @contextlib.contextmanager
+    def _writer(self, **kwargs) -> Iterator[Any]:
+        """A Whoosh writer under the process lock; commits on success, cancels on error."""
+        with self._write_lock():
+            deadline = time.monotonic() + self.lock_timeout
+            while True:
+                try:
+                    writer = self._ix.writer(**kwargs)
+                    break
+                except LockError:
+                    # Only a writer that bypasses our file lock gets here (e.g. a maintenance script).
+                    if time.monotonic() > deadline:
+                        raise IndexBusyError(f"whoosh write lock held for {self.lock_timeout}s") from None
+                    time.sleep(0.05)
+            try:
+                yield writer
+            except BaseException:
+                writer.cancel()
+                raise
+        self._checked_at = 0.0  # our own write: look at the new generation on the next search
+
+    def upsert(self, docs: Iterable[Mapping[str, Any]]) -> int:
+        """Add or replace documents by ``id`` (see :mod:`search_index.schema` for the keys).
+
+        Missing ``status`` means ``draft`` and missing ``audience`` means ``internal`` (the safe choice:
+        agents do not see it). One commit for the whole batch. Returns how many documents were written.
+        """
+        prepared = [_to_whoosh(d) for d in docs]
+        if not prepared:
+            return 0
+        with self._writer(limitmb=128) as w:
+            for d in prepared:
+                w.update_document(**d)
+            w.commit()
+        return len(prepared)
+
+    def delete(self, ids: Iterable[int | str]) -> int:
+        """Remove documents by article id; unknown ids are ignored. Returns how many were removed."""
+        keys = [str(i) for i in ids]
+        if not keys:
+            return 0
+        with self._writer() as w:
+            n = sum(w.delete_by_term("id", k) for k in keys)
+            w.commit()
+        return n
+
+    def rebuild(
+        self,
+        docs: Iterable[Mapping[str, Any]],
+        progress: Callable[[int], None] | None = None,
+        *,
+        progress_every: int = 1000,
+    ) -> int:
+        """Replace the whole index with ``docs`` in one commit.
+
+        Readers keep answering from the old generation until the commit, then switch; a failure half
+        way leaves the old index untouched. ``progress(n_done)`` is called every ``progress_every``
+        documents. Returns the number of documents indexed.
+        """
+        n = 0
+        with self._writer(limitmb=256) as w:
+            for doc in docs:
+                w.add_document(**_to_whoosh(doc))
+                n += 1
+                if progress is not None and n % progress_every == 0:
+                    progress(n)
+            w.commit(mergetype=writing.CLEAR)
+        if progress is not None:
+            progress(n)
+        return n
+
+    # -- reading ----------------------------------------------------------------------------------
+    def set_synonyms(self, synonyms: SynonymMap) -> None:
+        """Replace the default synonym map (takes effect for the next search, no reindex)."""
+        self.synonyms = synonyms
+
+    def refresh(self, force: bool = False) -> None:
+        """Switch to the newest committed generation now (searches also do this on their own)."""
+        if force:
+            self._checked_at = 0.0
+        self._snapshot()
+
+    def _snapshot(self) -> _Snapshot:
+        snap = self._snap
+        now = time.monotonic()
+        if snap is not None and now - self._checked_at < self.refresh_interval:
+            return snap
+        with self._refresh_lock:
+            snap = self._snap
+            if snap is not None and time.monotonic() - self._checked_at < self.refresh_interval:
+                return snap
+            latest = self._ix.latest_generation()
+            if snap is None or latest != snap.generation:
+                snap = self._build_snapshot()
+                self._snap = snap
+            self._checked_at = time.monotonic()
+            return snap
+
+    def _build_snapshot(self) -> _Snapshot:
+        for attempt in range(5):
+            try:
+                reader = self._ix.reader()
+                leaves = list(reader.leaf_readers())
+                segments: list[SegmentView] = []
+                spell: list[dict[str, int]] = []
+                live_ids = set()
+                for seg_reader, offset in leaves:
+                    segid = seg_reader.segment().segment_id()
+                    live_ids.add(segid)
+                    cached = self._seg_cache.get(segid)
+                    if cached is None:
+                        cached = self._load_segment(seg_reader)
+                        self._seg_cache[segid] = cached
+                    fields, spell_df = cached
+                    segments.append(SegmentView(offset, seg_reader.doc_count_all(), fields))
+                    spell.append(spell_df)
+                for segid in list(self._seg_cache):
+                    if segid not in live_ids:
+                        del self._seg_cache[segid]
+                ranker = Ranker(segments, reader.doc_count_all(), self.field_params)
+                return _Snapshot(reader, reader.generation(), ranker, spell)
+            except (OSError, EOFError):
+                # A concurrent commit removed files of the generation we were opening: try the next one.
+                if attempt == 4:
+                    raise
+                time.sleep(0.05 * (attempt + 1))
+        raise AssertionError("unreachable")
+
+    @staticmethod
+    def _load_segment(seg_reader) -> tuple[dict[str, FieldPostings], dict[str, int]]:
+        fields = segment_postings(seg_reader, RANKED_FIELDS)
+        spell_df: dict[str, int] = {}
+        with contextlib.suppress(Exception):
+            for text, terminfo in seg_reader.iter_field("spell"):
+                spell_df[text if isinstance(text, str) else text.decode("utf-8")] = terminfo.doc_frequency()
+        return fields, spell_df
+
+    def doc_count(self) -> int:
+        """Number of live documents in the index, whatever their status."""
+        return int(self._snapshot().alive.sum())
+
+    def all_doc_hashes(self) -> dict[int | str, str]:
+        """``{article id: content_hash}`` for every live document (ids as in :func:`_external_id`)."""
+        snap = self._snapshot()
+        out: dict[int | str, str] = {}
+        for stored in snap.reader.all_stored_fields():
+            out[_external_id(stored["id"])] = stored.get("content_hash", "")
+        return out
+
+    def get(self, article_id: int | str) -> dict[str, Any] | None:
+        """Stored fields of one document, or None."""
+        snap = self._snapshot()
+        docnum = (
+            snap.reader.first_id("id", str(article_id)) if ("id", str(article_id)) in snap.reader else None
+        )
+        if docnum is None or not snap.alive[docnum]:
+            return None
+        return dict(snap.reader.stored_fields(docnum))
+
+    def analyze(self, query: Any, synonyms: SynonymMap | None = None) -> AnalyzedQuery:
+        """The weighted terms ``search`` would use for ``query`` (for debugging and the search log)."""
+        return analyze_query(query, self.synonyms if synonyms is None else synonyms)
+
+    def search(
+        self,
+        query: Any,
+        *,
+        statuses: Iterable[str] | None = ("published",),
+        category: str | None = None,
+        tag: str | None = None,
+        audience: str | None = None,
+        limit: int = 10,
+        offset: int = 0,
+        synonyms: SynonymMap | None = None,
+    ) -> SearchResults:
+        """Search articles. Never raises for any query text.
+
+        :param statuses: statuses to include; agents get the default (published only), leads may pass
+            e.g. ``("published", "in_review", "draft")``; ``None`` means every status.
+        :param category: exact category filter (normalised: case and full-width forms do not matter).
+        :param tag: exact tag filter, same normalisation.
+        :param audience: ``"internal"`` or ``"public"``; ``None`` means both.
+        :param limit: page size (capped at :data:`MAX_LIMIT`); ``offset``: results to skip.
+        :param synonyms: a :class:`SynonymMap` for this query; ``None`` uses the index's map,
+            ``SynonymMap.empty()`` switches synonyms off.
+        :returns: :class:`SearchResults` with ``total`` matches, one page of ``hits`` (score order) and a
+            ``suggestion`` ("did you mean") when the query found fewer than :data:`SUGGEST_BELOW`.
+        """
+        try:
+            limit = max(0, min(int(limit), MAX_LIMIT))
+            offset = max(0, int(offset))
+        except (TypeError, ValueError):
+            limit, offset = 10, 0
+        if isinstance(statuses, str):
+            statuses = (statuses,)
+        elif statuses is not None:
+            statuses = tuple(statuses)
+        unknown = [s for s in statuses or () if _norm_key(s) not in STATUSES]
+        if unknown:
+            log.debug("search with unknown statuses %r matches nothing for them", unknown)
+        aq = analyze_query(query, self.synonyms if synonyms is None else synonyms)
+        for attempt in range(2):
+            try:
+                return self._search(aq, statuses, category, tag, audience, limit, offset)
+            except (OSError, EOFError):
+                # The generation we read was replaced under us (rebuild); read the new one once.
+                if attempt:
+                    raise
+                self.refresh(force=True)
+        raise AssertionError("unreachable")
+
+    def _search(self, aq: AnalyzedQuery, statuses, category, tag, audience, limit, offset) -> SearchResults:
+        terms = list(aq.words) + [b for b in aq.bigrams if b not in aq.words]
+        results = SearchResults(query=aq.text, total=0, offset=offset, limit=limit, terms=terms)
+        if aq.empty:
+            return results
+        snap = self._snapshot()
+        if snap.ndocs == 0:
+            return results
+        weighted: dict[str, Mapping[str, float]] = dict.fromkeys(_WORD_FIELDS, aq.words)
+        weighted["title_bigrams"] = aq.bigrams
+        scores = snap.ranker.score(weighted)
+        scores[~snap.filter_mask(statuses, category, tag, audience)] = 0.0
+        matched = np.flatnonzero(scores > 0)
+        results.total = int(matched.size)
+        if results.total < SUGGEST_BELOW:
+            results.suggestion = _suggest(snap, aq.text)
+        want = offset + limit
+        if limit == 0 or offset >= matched.size:
+            return results
+        cand_scores = scores[matched]
+        if want < matched.size:
+            part = np.argpartition(-cand_scores, want - 1)[:want]
+            matched, cand_scores = matched[part], cand_scores[part]
+        # Highest score first; equal scores in index order so pages are stable.
+        order = np.lexsort((matched, -cand_scores))[offset:want]
+        for i in order:
+            docnum = int(matched[i])
+            results.hits.append(self._hit(snap, docnum, float(cand_scores[i]), aq))
+        return results
+
+    def _hit(self, snap: _Snapshot, docnum: int, score: float, aq: AnalyzedQuery) -> SearchHit:
+        stored = snap.reader.stored_fields(docnum)
+        title = stored.get("title", "")
+        words, bigrams = aq.words.keys(), aq.bigrams.keys()
+        title_spans = match_spans(title, words, bigrams)
+        snippet = ""
+        best = -1
+        for name in ("scenario", "solution", "notes"):
+            text = clean_text(stored.get(name) or "")
+            if not text:
+                continue
+            spans = match_spans(text, words, bigrams)
+            if len(spans) > best:
+                best = len(spans)
+                snippet = make_snippet(text, words, bigrams, spans=spans)
+        if not snippet:
+            snippet = render(title, title_spans)
+
+        return SearchHit(
+            id=_external_id(stored["id"]),
+            external_id=stored.get("external_id", ""),
+            title=title,
+            score=round(score, 4),
+            snippet_html=snippet,
+            title_html=render(title, title_spans),
+            category=stored.get("category", ""),
+            tags=list(stored.get("tags") or []),
+            status=stored.get("status", ""),
+            audience=stored.get("audience", ""),
+            updated_at=stored.get("updated_at"),
+        )
+
+    def memory_bytes(self) -> int:
+        """Approximate bytes of ranking arrays held by this process (for the benchmark and ops)."""
+        snap = self._snap
+        return snap.ranker.memory_bytes() if snap else 0
+
+    def close(self) -> None:
+        """Drop the current reader (file handles are released when the last search using it ends)."""
+        self._snap = None
+        self._seg_cache.clear()
