@@ -32,7 +32,7 @@ score is 0; the reasons list the failing criteria and ``raw_score`` keeps the sc
 So a critical 3-point criterion fails only at 1, a critical 5-point criterion at 1 or 2.
 
 All criteria N/A (or, in weighted mode, only sections of weight 0 rated): no score (``None``); such an
-evaluation is excluded from averages. IQS of a group = mean of the evaluation scores that exist.
+evaluation is excluded from averages. A failed critical criterion still forces 0 in the weight-0 case. IQS of a group = mean of the evaluation scores that exist.
 
 Scores keep full float precision; only :func:`format_score` rounds (half up, one decimal) for display.
 """
