@@ -13,7 +13,7 @@ from flask_wtf.csrf import CSRFProtect
 import articles.blueprint
 import articles.search.blueprint
 import qa.blueprint
-from portal import admin_views, api, auth, db, errors, i18n, security, views
+from portal import admin_views, api, auth, db, errors, i18n, notifications, security, views
 from portal.commands import register_commands
 from portal.config import load_config
 from portal.extensions import NavItem, register_nav
@@ -53,6 +53,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     register_nav(app, NavItem("admin.audit_log", _l("Audit log"), (Role.ADMIN.value,), order=91))
     register_commands(app)
     _template_globals(app)
+    notifications.init_app(app)
     return app
 
 
