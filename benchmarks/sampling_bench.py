@@ -46,12 +46,12 @@ def main() -> None:
         always_include=AlwaysInclude(complaints=True, csat_at_most=2, cap=5),
         graders=[f"qa{i}" for i in range(8)],
     )
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     result = draw_sample(candidates, params)
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
     print(
         f"{len(candidates):,} candidates, {len(result.per_agent)} agents -> {len(result.items):,} sampled "
-        f"in {elapsed:.2f} s; per grader: {sorted(result.grader_counts().values())}"
+        f"in {elapsed:.2f} s wall / {cpu:.2f} s CPU (wall is inflated on a busy machine); per grader: {sorted(result.grader_counts().values())}"
     )
 
 
