@@ -563,3 +563,24 @@ def embed_missing(
             matrix.set(doc[id_field], vec)
             out.append((doc[id_field], vec))
     return out
+
+
+def semantic_search(
+    embedder: Embedder | None,
+    matrix: VectorMatrix | None,
+    query: str,
+    k: int = 100,
+    allowed_ids: Iterable[Any] | None = None,
+) -> list[tuple[Any, float]]:
+    """The semantic ranking ``[(id, cosine)]`` for ``query``; ``[]`` whenever it cannot be computed.
+
+    No model (switched off or failed to load), no vectors yet, an empty query or an error inside the model
+    all give ``[]`` (errors are logged), so fusion degrades to the lexical ranking instead of failing.
+    """
+    if embedder is None or matrix is None or len(matrix) == 0 or not clean_text(query, 1):
+        return []
+    try:
+        return matrix.top_k(embedder.embed_query(query), k, allowed_ids=allowed_ids)
+    except Exception:  # a failing model must never take lexical search down with it
+        log.exception("semantic search failed for one query; serving lexical results only")
+        return []

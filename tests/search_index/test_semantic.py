@@ -247,3 +247,28 @@ def test_real_model_bad_input(use_model):
     assert vecs.shape == (3, use_model.dim) and vecs.dtype == np.float32
     assert not np.any(vecs[0])
     assert use_model.embed_texts([]).shape == (0, use_model.dim)
+
+
+def test_semantic_search_never_raises(caplog):
+    m = VectorMatrix(3)
+    m.set("a", [1, 0, 0])
+
+    class Fine:
+        name, dim = "fine", 3
+
+        def embed_query(self, text):
+            return np.array([1, 0, 0], dtype=np.float32)
+
+    class Failing(Fine):
+        def embed_query(self, text):
+            raise RuntimeError("model crashed")
+
+    assert semantic.semantic_search(Fine(), m, "query", k=5) == [("a", pytest.approx(1.0))]
+    assert semantic.semantic_search(Fine(), m, "query", allowed_ids=["b"]) == []
+    assert semantic.semantic_search(None, m, "query") == []
+    assert semantic.semantic_search(Fine(), None, "query") == []
+    assert semantic.semantic_search(Fine(), VectorMatrix(3), "query") == []
+    assert semantic.semantic_search(Fine(), m, "   ") == []
+    with caplog.at_level(logging.ERROR, logger="search_index.semantic"):
+        assert semantic.semantic_search(Failing(), m, "query") == []
+    assert "semantic search failed" in caplog.text
