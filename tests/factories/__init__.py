@@ -1,5 +1,6 @@
 """Test data factories. Each package adds a module here (articles.py, qa.py) and re-exports below."""
 
+from tests.factories.articles import make_article, make_category
 from tests.factories.users import make_token, make_user
 
-__all__ = ["make_token", "make_user"]
+__all__ = ["make_article", "make_category", "make_token", "make_user"]

@@ -1,0 +1,116 @@
+"""Ticket links, helpful votes and 'outdated' flags: how agents tell the knowledge base it was used."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from sqlmodel import Session, select
+
+from articles.errors import Forbidden, InvalidInput, InvalidTransition
+from articles.models import REASON_MAX, ArticleStatus, Feedback, OutdatedFlag, TicketLink
+from articles.services import _visible_or_404, get_article
+from portal.audit import record
+from portal.models import User
+from portal.tickets import InvalidTicketId, validate_ticket_id
+from portal.timeutil import utcnow
+
+
+def _reason(value: object, *, required: bool, field: str) -> str:
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise InvalidInput(_l("Some fields are invalid."), details={"fields": {field: "must be a string"}})
+    value = value.strip()
+    if required and not value:
+        raise InvalidInput(_l("A comment is required."), details={"fields": {field: "required"}})
+    if len(value) > REASON_MAX:
+        raise InvalidInput(
+            _l("At most %(n)d characters.", n=REASON_MAX), details={"fields": {field: "too long"}}
+        )
+    return value
+
+
+def link_ticket(
+    session: Session, actor: User | None, article_id: int, ticket_id: object, pattern: str
+) -> TicketLink:
+    """Record that the article was used on ``ticket_id``; linking twice is harmless and returns the link.
+    A link to an article that is already live counts as KCS *reuse*, otherwise as *creation*."""
+    article = get_article(session, article_id)
+    _visible_or_404(session, actor, article)
+    try:
+        ticket = validate_ticket_id(ticket_id, pattern)
+    except InvalidTicketId as exc:
+        raise InvalidInput(str(exc), details={"fields": {"ticket_id": str(exc)}}) from None
+    if not article.state.can_link_ticket():
+        raise InvalidTransition(_l("An archived article cannot be linked to tickets."))
+    existing = session.exec(
+        select(TicketLink).where(TicketLink.article_id == article.id, TicketLink.ticket_id == ticket)
+    ).first()
+    if existing is not None:
+        return existing
+    link = TicketLink(
+        article_id=article.id,
+        ticket_id=ticket,
+        user_id=None if actor is None else actor.id,
+        reuse=article.state is ArticleStatus.PUBLISHED,
+    )
+    session.add(link)
+    session.flush()
+    record(session, actor, "article.link_ticket", "article", article.id, details={"ticket_id": ticket})
+    return link
+
+
+def unlink_ticket(session: Session, actor: User | None, article_id: int, link_id: int) -> None:
+    """Remove a wrong link (the person who made it, or a lead)."""
+    from articles.services import is_lead
+
+    link = session.get(TicketLink, link_id)
+    if link is None or link.article_id != article_id:
+        raise InvalidInput(_l("This link does not exist."))
+    if not (is_lead(session, actor) or (actor is not None and link.user_id == actor.id)):
+        raise Forbidden(_l("Only the person who linked the ticket or a lead can remove the link."))
+    record(
+        session, actor, "article.unlink_ticket", "article", article_id, details={"ticket_id": link.ticket_id}
+    )
+    session.delete(link)
+    session.flush()
+
+
+def record_feedback(
+    session: Session, actor: User, article_id: int, helpful: object, reason: object = ""
+) -> Feedback:
+    """Helpful / not helpful on a published article, one vote per user (voting again replaces it)."""
+    article = get_article(session, article_id)
+    _visible_or_404(session, actor, article)
+    if not isinstance(helpful, bool):
+        raise InvalidInput(
+            _l("Say whether the article helped."), details={"fields": {"helpful": "must be true or false"}}
+        )
+    text = _reason(reason, required=False, field="reason")
+    if not article.state.can_receive_feedback():
+        raise InvalidTransition(_l("Only a published article can be rated."))
+    vote = session.exec(
+        select(Feedback).where(Feedback.article_id == article.id, Feedback.user_id == actor.id)
+    ).first()
+    if vote is None:
+        vote = Feedback(article_id=article.id, user_id=actor.id, helpful=helpful)
+    vote.helpful = helpful
+    vote.reason = text
+    vote.revision_id = article.live_revision_id
+    vote.created_at = utcnow()
+    session.add(vote)
+    session.flush()
+    return vote
+
+
+def flag_outdated(session: Session, actor: User | None, article_id: int, comment: object) -> OutdatedFlag:
+    """Flag a published article as outdated with a comment; it joins the leads' re-verification queue."""
+    article = get_article(session, article_id)
+    _visible_or_404(session, actor, article)
+    text = _reason(comment, required=True, field="comment")
+    if article.state is not ArticleStatus.PUBLISHED:
+        raise InvalidTransition(_l("Only a published article can be flagged as outdated."))
+    flag = OutdatedFlag(article_id=article.id, user_id=None if actor is None else actor.id, comment=text)
+    session.add(flag)
+    session.flush()
+    record(session, actor, "article.flag_outdated", "article", article.id, comment=text)
+    return flag

@@ -1,0 +1,108 @@
+"""What the search index stores for an article (the contract with search_index/).
+
+Rule: an article with a live published revision is found by that revision, with status 'published'
+(a pending edit does not change what agents find); otherwise by its newest revision with the article's
+status.  ``content_hash`` changes whenever any stored field changes, so the index can detect drift.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from sqlmodel import Session, select
+
+from articles.categories import category_paths
+from articles.models import Article, ArticleRevision, ArticleStatus, RevisionTag, Tag
+from articles.rendering import markdown_to_text
+
+
+def _revision_id(article: Article) -> int | None:
+    if article.live_revision_id is not None and article.status == ArticleStatus.PUBLISHED:
+        return article.live_revision_id
+    return article.current_revision_id
+
+
+def _tags_by_revision(session: Session, revision_ids: list[int]) -> dict[int, list[str]]:
+    tags: dict[int, list[str]] = {}
+    if not revision_ids:
+        return tags
+    query = (
+        select(RevisionTag.revision_id, Tag.name)
+        .join(Tag, Tag.id == RevisionTag.tag_id)
+        .where(RevisionTag.revision_id.in_(revision_ids))
+        .order_by(Tag.name)
+    )
+    for revision_id, name in session.exec(query).all():
+        tags.setdefault(revision_id, []).append(name)
+    return tags
+
+
+def _document(
+    article: Article, rev: ArticleRevision, tags: list[str], paths: dict[int, str]
+) -> dict[str, Any]:
+    doc = {
+        "id": article.id,
+        "external_id": article.external_id,
+        "title": rev.title,
+        "scenario": rev.scenario or "",
+        "solution": markdown_to_text(rev.solution),
+        "notes": rev.notes or "",
+        "tags": tags,
+        "category": paths.get(rev.category_id, "") if rev.category_id else "",
+        "category_id": rev.category_id,
+        "status": ArticleStatus.PUBLISHED.value
+        if rev.id == article.live_revision_id and article.status == ArticleStatus.PUBLISHED
+        else article.status,
+        "audience": rev.audience,
+        "updated_at": article.updated_at,
+    }
+    hashed = {k: v for k, v in doc.items() if k not in ("updated_at", "id")}
+    doc["content_hash"] = hashlib.sha256(
+        json.dumps(hashed, ensure_ascii=False, sort_keys=True).encode("utf-8")
+    ).hexdigest()
+    return doc
+
+
+def search_document(session: Session, article_id: int) -> dict[str, Any] | None:
+    """The document the index stores for ``article_id``; None when the article does not exist."""
+    article = session.get(Article, article_id)
+    if article is None:
+        return None
+    rev = session.get(ArticleRevision, _revision_id(article))
+    if rev is None:
+        return None
+    return _document(
+        article, rev, _tags_by_revision(session, [rev.id]).get(rev.id, []), category_paths(session)
+    )
+
+
+def iter_search_documents(session: Session, batch: int = 1000) -> Iterator[dict[str, Any]]:
+    """Every article's document, in id order, reading ``batch`` articles per round trip (keyset paging)."""
+    paths = category_paths(session)
+    last_id = 0
+    while True:
+        articles = session.exec(
+            select(Article).where(Article.id > last_id).order_by(Article.id).limit(batch)
+        ).all()
+        if not articles:
+            return
+        wanted = {a.id: _revision_id(a) for a in articles}
+        revisions = {
+            r.id: r
+            for r in session.exec(
+                select(ArticleRevision).where(ArticleRevision.id.in_([r for r in wanted.values() if r]))
+            ).all()
+        }
+        tags = _tags_by_revision(session, list(revisions))
+        for article in articles:
+            rev = revisions.get(wanted[article.id])
+            if rev is not None:
+                yield _document(article, rev, tags.get(rev.id, []), paths)
+        last_id = articles[-1].id
+        # Do not keep 69,000 ORM objects alive in the caller's session (only the ones loaded here).
+        for obj in (*articles, *revisions.values()):
+            if obj in session and not session.is_modified(obj):
+                session.expunge(obj)
