@@ -94,6 +94,11 @@ def normalize_with_offsets(s: str) -> tuple[str, list[int]]:
 
     Highlighting uses the map to put ``<mark>`` around the original text, not the normalised one.
     """
+    if s.isascii():
+        return s.lower(), list(range(len(s)))
+    norm = s.translate(_NORM)
+    if len(norm) == len(s):  # the usual case: every character maps to one character
+        return norm, list(range(len(s)))
     out: list[str] = []
     where: list[int] = []
     for i, ch in enumerate(s):

@@ -291,7 +291,7 @@ class _Snapshot:
     def _alive_mask(self) -> np.ndarray:
         mask = np.ones(self.ndocs, dtype=bool)
         for seg_reader, offset in self.reader.leaf_readers():
-            if seg_reader.has_deletions():
+            if seg_reader.segment() is not None and seg_reader.has_deletions():
                 dels = np.fromiter(seg_reader.segment().deleted_docs(), dtype=np.int64)
                 mask[dels + offset] = False
         return mask
@@ -590,6 +590,8 @@ class SearchIndex:
                 spell: list[dict[str, int]] = []
                 live_ids = set()
                 for seg_reader, offset in leaves:
+                    if seg_reader.segment() is None:  # an empty index has a segment-less reader
+                        continue
                     segid = seg_reader.segment().segment_id()
                     live_ids.add(segid)
                     cached = self._seg_cache.get(segid)
@@ -736,8 +738,9 @@ class SearchIndex:
             if not text:
                 continue
             spans = match_spans(text, words, bigrams)
-            if len(spans) > best:
-                best = len(spans)
+            covered = sum(e - s for s, e in spans)  # matched characters: adjacent terms merge into one span
+            if covered > best:
+                best = covered
                 snippet = make_snippet(text, words, bigrams, spans=spans)
         if not snippet:
             snippet = render(title, title_spans)

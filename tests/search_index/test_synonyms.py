@@ -1,0 +1,63 @@
+"""Synonym lists: parsing, one-way rules, equivalence groups, and their effect on search."""
+
+from search_index.index import SearchIndex
+from search_index.synonyms import SynonymMap, default_synonyms, validate_synonyms
+
+
+def test_parse_rules_groups_and_errors():
+    m = SynonymMap.parse("# comment\n登陆, 登入 => 登录\n花呗, 蚂蚁花呗\n\n孤单\na => b => c\n => x\n")
+    one_way = [r for r in m.rules if r.one_way]
+    groups = [r for r in m.rules if not r.one_way]
+    assert one_way[0].sources == ("登陆", "登入") and one_way[0].targets == ("登录",)
+    assert groups[0].sources == ("花呗", "蚂蚁花呗")
+    assert [line for line, _msg in m.errors] == [5, 6, 7]
+    assert validate_synonyms("花呗, 蚂蚁花呗") == []
+
+
+def test_one_way_rewrites_without_looping():
+    m = SynonymMap.parse("登陆 => 登录\na => ab")
+    assert m.apply("怎么登陆").text == "怎么登录"
+    assert m.apply("a").text == "ab"
+    # the target is not rewritten back
+    assert m.apply("登录").text == "登录"
+
+
+def test_group_expands_to_other_members():
+    m = SynonymMap.parse("花呗, 蚂蚁花呗\n还款, 还钱")
+    rw = m.apply("花呗怎么还钱")
+    assert set(rw.expansions) == {"蚂蚁花呗", "还款"}
+    # the longer member already contains the shorter one: nothing to add
+    assert m.apply("蚂蚁花呗").expansions == ()
+
+
+def test_latin_words_match_on_word_boundaries():
+    m = SynonymMap.parse("log in => login")
+    assert m.apply("Log in please").text == "login please"
+    assert m.apply("blog interface").text == "blog interface"
+
+
+def test_default_list_parses_cleanly():
+    m = default_synonyms()
+    assert m.errors == ()
+    assert m.apply("登陆").text == "登录"
+
+
+def test_synonyms_at_query_time(tmp_path):
+    ix = SearchIndex(tmp_path / "ix", synonyms=SynonymMap.empty())
+    ix.upsert([{"id": 1, "title": "如何登录账户", "status": "published"}])
+    assert ix.search("登陆账户").total == 1  # 账户 still matches
+    assert ix.search("登陆").total == 0  # without synonyms 登陆 is another word
+    one_way = SynonymMap.parse("登陆 => 登录")
+    res = ix.search("登陆", synonyms=one_way)
+    assert res.total == 1
+    assert "<mark>登录</mark>" in res.hits[0].title_html
+    # changing the index's default map needs no reindex
+    ix.set_synonyms(one_way)
+    assert ix.search("登陆").total == 1
+
+
+def test_group_synonym_finds_other_member(tmp_path):
+    ix = SearchIndex(tmp_path / "ix", synonyms=SynonymMap.parse("退款, 退钱"))
+    ix.upsert([{"id": 1, "title": "退钱多久到账", "status": "published"}])
+    res = ix.search("退款")
+    assert [h.id for h in res.hits] == [1]
