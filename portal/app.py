@@ -11,8 +11,10 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFProtect
 
 import articles.blueprint
+import articles.kcs.blueprint
 import articles.search.blueprint
 import qa.blueprint
+import qa.loop.blueprint
 from portal import admin_views, api, auth, db, errors, i18n, notifications, security, views
 from portal.commands import register_commands
 from portal.config import load_config
@@ -46,6 +48,8 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     articles.blueprint.init_app(app)
     articles.search.blueprint.init_app(app)
     qa.blueprint.init_app(app)
+    qa.loop.blueprint.init_app(app)
+    articles.kcs.blueprint.init_app(app)
     for bp in app.extensions["portal.api_blueprints"]:
         csrf.exempt(bp)
 
