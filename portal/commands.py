@@ -101,7 +101,7 @@ def serve_command(host: str, port: int, workers: int) -> None:
     ]
     env = dict(os.environ)
     env.setdefault("PORTAL_INSTANCE_DIR", current_app.config["INSTANCE_DIR"])
-    os.execve(sys.executable, args, env)  # noqa: S606 - replaces this process with gunicorn, fixed argv
+    os.execve(sys.executable, args, env)  # noqa: S606 - replaces this process with gunicorn, fixed argv  # nosec B606
 
 
 @click.command("create-user")
@@ -174,7 +174,7 @@ def backup_command(path: Path) -> None:
             raise click.ClickException("pg_dump is not installed; install the postgresql-client package")
         libpq_url = url.set(drivername="postgresql").render_as_string(hide_password=False)
         with path.open("wb") as out:
-            result = subprocess.run(  # noqa: S603 - fixed program, URL from our own config
+            result = subprocess.run(  # noqa: S603 - fixed program, URL from our own config  # nosec B603
                 [pg_dump, "--format=custom", "--dbname", libpq_url], stdout=out, check=False
             )
         if result.returncode != 0:

@@ -79,7 +79,7 @@ def load_config(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         "REVIEW_DUE_DAYS": int(_env("REVIEW_DUE_DAYS", "180")),
         "LOGIN_MAX_FAILURES": 5,
         "LOGIN_LOCK_SECONDS": 15 * 60,
-        "PASSWORD_HASH_METHOD": "scrypt",
+        "PASSWORD_HASH_METHOD": "scrypt",  # a hash method name, not a password  # nosec B105
         "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,
         "MAX_FIELD_LENGTH": 20_000,
         "TESTING": False,

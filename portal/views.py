@@ -92,6 +92,11 @@ def login():
 def logout():
     if not ActionForm().validate_on_submit():
         abort(400)
+    # The session lives in the browser's cookie: only a new auth_version makes a copy taken before
+    # this logout useless (it also ends this user's other sessions, which is the safe side).
+    user = current_actor()
+    user.auth_version += 1
+    get_session().add(user)
     logout_user()
     session.clear()
     flash(_("You have logged out."), "info")
