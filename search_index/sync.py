@@ -1,15 +1,452 @@
 """Keeping each node's search index in step with the database (DESIGN §2, §5).
 
-Services call ``article_changed(session, article_id)`` inside the transaction that changes an article's
-searchable text or visibility.  This module records the change durably and applies it to the local index
-after the commit.  (Until the search package lands this is a no-op with the final signature.)
+The database is the source of truth.  A service that changes an article's searchable text or visibility
+calls :func:`article_changed` inside its transaction; that writes a :class:`SearchChange` row *in the
+same transaction*, so the change is durable exactly when the article change is.  After the commit the
+node's :class:`IndexSync` applies every change row it has not applied yet (reading the article's current
+state through the injected ``load_docs``) and records what it applied in a cursor file in the index
+directory.  Consequences:
+
+- A crash (or a full disk, or a busy lock) between commit and index write loses nothing: the row stays
+  unapplied and the next :meth:`IndexSync.catch_up` (after any later commit, before a search, at start-up,
+  or ``portal reindex``) applies it.  An index failure is logged and never fails the database change.
+- Several workers of one node share the index directory and the cursor; catch-up runs under an
+  inter-process file lock, so changes are applied one writer at a time and never with older data after
+  newer data (reading the rows, loading the documents and writing happen under the same lock).
+- Several nodes (PostgreSQL) each keep their own index and cursor and apply the same rows.
+
+Sequence ids can commit out of order on PostgreSQL (transaction A takes id 10, B takes 11, B commits
+first), so the cursor is not a plain "max id": it keeps the ids applied within the last :data:`LOOKBACK`
+ids and catch-up re-reads that window, applying late commits it has not seen.  A transaction that stays
+open while more than :data:`LOOKBACK` other changes commit would be missed; ``portal check-index``
+reports such drift and ``portal reindex`` repairs it.
+
+Hooking into commits: :func:`install` registers a SQLAlchemy ``after_commit`` listener on every
+``Session``; a session that called :func:`article_changed` runs the ``IndexSync`` registered for its
+engine (:func:`register`) right after its commit.  No Flask here; the web layer registers the engine.
 """
 
 from __future__ import annotations
 
-from sqlmodel import Session
+import contextlib
+import fcntl
+import json
+import logging
+import os
+import threading
+import time
+import weakref
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event, func, inspect
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session as OrmSession
+from sqlmodel import Session, select
+
+from .index import SearchIndex, compute_content_hash
+from .models import SearchChange
+
+log = logging.getLogger(__name__)
+
+#: How many change ids below the newest applied one are re-read for late (out-of-order) commits.
+LOOKBACK = 1000
+#: Changes applied per index commit during catch-up (a bulk import leaves thousands).
+BATCH = 500
+#: ``catch_up_if_due`` looks at the database at most this often (seconds) per process.
+POLL_INTERVAL = 0.5
+
+CURSOR_FILE = "sync-cursor.json"
+LOCK_FILE = "sync.lock"
+_DIRTY = "search_dirty"
+_CHANGED_IDS = "search_changed_ids"
+
+LoadDocs = Callable[[Session, list[int]], Mapping[int, Mapping[str, Any] | None]]
+IterDocs = Callable[[Session], Iterable[Mapping[str, Any]]]
+
+
+class SyncBusy(RuntimeError):
+    """Another process holds the catch-up lock for longer than the caller wanted to wait."""
+
+
+def empty_safe(index: SearchIndex, call: Callable[[], Any], empty: Any) -> Any:
+    """``call()``, or ``empty`` when it fails only because the Whoosh index holds no segment at all.
+
+    ``SearchIndex`` cannot build a reader snapshot of a brand-new (or rebuilt-from-nothing) index yet
+    (AttributeError in ``_build_snapshot``); an empty index simply has nothing to return.
+    """
+    try:
+        return call()
+    except AttributeError:
+        from whoosh import index as whoosh_index
+
+        if whoosh_index.open_dir(str(index.index_dir)).doc_count_all() == 0:
+            return empty
+        raise
+
+
+# --- recording changes ------------------------------------------------------------------------------
 
 
 def article_changed(session: Session, article_id: int) -> None:
-    """Record that article ``article_id`` must be re-indexed (or removed) once this transaction commits."""
-    return None
+    """Record that article ``article_id`` must be re-indexed (or removed) once this transaction commits.
+
+    Adds a ``search_changes`` row in the caller's transaction (one per article and transaction) and marks
+    the session, so the index is updated right after the commit.  Nothing happens on rollback.
+    """
+    if article_id is None:
+        raise ValueError("article_changed needs the id of a flushed article")
+    seen: set[int] = session.info.setdefault(_CHANGED_IDS, set())
+    session.info[_DIRTY] = True
+    if article_id in seen:
+        return
+    seen.add(article_id)
+    session.add(SearchChange(article_id=int(article_id)))
+
+
+# --- the per-node cursor ----------------------------------------------------------------------------
+
+
+@dataclass
+class Cursor:
+    """What this node's index already contains: every change id ``<= floor`` and the ids in ``applied``.
+
+    ``applied`` holds only ids above ``floor``; ``floor`` trails the newest applied id by LOOKBACK, and
+    catch-up re-reads every id above ``floor`` so that a late commit inside the window is not lost.
+    """
+
+    floor: int = 0
+    applied: set[int] = field(default_factory=set)
+
+    @property
+    def newest(self) -> int:
+        return max(self.applied, default=self.floor)
+
+    def add(self, ids: Iterable[int]) -> None:
+        self.applied.update(ids)
+        low = self.newest - LOOKBACK
+        if low > self.floor:
+            self.floor = low
+            self.applied = {i for i in self.applied if i > low}
+
+    def is_applied(self, change_id: int) -> bool:
+        return change_id <= self.floor or change_id in self.applied
+
+    def to_json(self) -> str:
+        return json.dumps({"floor": self.floor, "applied": sorted(self.applied)})
+
+    @classmethod
+    def from_json(cls, text: str) -> Cursor:
+        data = json.loads(text)
+        floor = int(data.get("floor", 0))
+        return cls(floor, {int(i) for i in data.get("applied", []) if int(i) > floor})
+
+
+@dataclass
+class DriftReport:
+    """Differences between the database and the index, by article id."""
+
+    missing: list[int] = field(default_factory=list)  # in the database, not in the index
+    stale: list[int] = field(default_factory=list)  # in both, with different content
+    extra: list[int | str] = field(default_factory=list)  # in the index, not in the database
+    checked: int = 0
+
+    @property
+    def clean(self) -> bool:
+        return not (self.missing or self.stale or self.extra)
+
+
+# --- the synchroniser -------------------------------------------------------------------------------
+
+
+class IndexSync:
+    """Applies ``search_changes`` rows to one node's :class:`SearchIndex`.
+
+    :param index: this process's index object (its directory is shared by the node's workers).
+    :param engine: the database engine to read changes and documents with.
+    :param load_docs: ``load_docs(session, ids) -> {id: document or None}``; ``None`` (or a missing key)
+        removes the article from the index.
+    :param iter_docs: ``iter_docs(session)`` yields every indexable document (for rebuild and check).
+    """
+
+    def __init__(
+        self,
+        index: SearchIndex,
+        engine: Engine,
+        load_docs: LoadDocs,
+        iter_docs: IterDocs | None = None,
+        *,
+        poll_interval: float = POLL_INTERVAL,
+    ):
+        self.index = index
+        self.engine = engine
+        self.load_docs = load_docs
+        self.iter_docs = iter_docs
+        self.poll_interval = poll_interval
+        self.cursor_path = Path(index.index_dir) / CURSOR_FILE
+        self._lock_path = Path(index.index_dir) / LOCK_FILE
+        self._thread_lock = threading.Lock()
+        self._polled_at = 0.0
+        self._last_seen: tuple[int | None, int] | None = None
+
+    # -- locking and cursor file --------------------------------------------------------------------
+    @contextlib.contextmanager
+    def locked(self, timeout: float = 60.0) -> Iterator[None]:
+        """Exclusive across the threads and processes of this node; :class:`SyncBusy` after ``timeout``."""
+        deadline = time.monotonic() + timeout
+        got = (
+            self._thread_lock.acquire(timeout=timeout)
+            if timeout > 0
+            else self._thread_lock.acquire(blocking=False)
+        )
+        if not got:
+            raise SyncBusy("another thread is applying index changes")
+        try:
+            fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                delay = 0.005
+                while True:
+                    try:
+                        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                        break
+                    except BlockingIOError:
+                        if time.monotonic() >= deadline:
+                            raise SyncBusy(f"index sync lock {self._lock_path} is busy") from None
+                        time.sleep(delay)
+                        delay = min(delay * 2, 0.1)
+                try:
+                    yield
+                finally:
+                    fcntl.flock(fd, fcntl.LOCK_UN)
+            finally:
+                os.close(fd)
+        finally:
+            self._thread_lock.release()
+
+    def has_cursor(self) -> bool:
+        return self.cursor_path.exists()
+
+    def read_cursor(self) -> Cursor:
+        try:
+            return Cursor.from_json(self.cursor_path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return Cursor()
+        except (ValueError, TypeError, AttributeError):
+            # A damaged cursor: replaying everything is slow but correct (applying a change is idempotent).
+            log.warning("search sync cursor %s is unreadable; replaying every change", self.cursor_path)
+            return Cursor()
+
+    def _write_cursor(self, cursor: Cursor) -> None:
+        # Temp file + rename: a crash leaves either the old or the new cursor, never half of one.
+        tmp = self.cursor_path.with_name(f".{CURSOR_FILE}.{os.getpid()}.tmp")
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(cursor.to_json())
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, self.cursor_path)
+
+    # -- applying changes ---------------------------------------------------------------------------
+    def pending(self, session: Session | None = None) -> list[tuple[int, int]]:
+        """``(change id, article id)`` of the committed changes this node has not applied, oldest first."""
+        cursor = self.read_cursor()
+        with self._session(session) as s:
+            rows = s.exec(
+                select(SearchChange.id, SearchChange.article_id)
+                .where(SearchChange.id > cursor.floor)
+                .order_by(SearchChange.id)
+            ).all()
+        return [(cid, aid) for cid, aid in rows if not cursor.is_applied(cid)]
+
+    def catch_up(self, *, timeout: float = 60.0) -> int:
+        """Apply every unapplied change; returns how many change rows were applied.
+
+        Raises :class:`SyncBusy` when the lock stays taken for ``timeout`` seconds, and any index or
+        database error; the cursor only moves past changes that really reached the index.
+        """
+        applied = 0
+        with self.locked(timeout):
+            while True:
+                with Session(self.engine, expire_on_commit=False) as session:
+                    todo = self.pending(session)[:BATCH]
+                    if not todo:
+                        break
+                    article_ids = sorted({aid for _cid, aid in todo})
+                    docs = self.load_docs(session, article_ids)
+                upserts = [docs[aid] for aid in article_ids if docs.get(aid) is not None]
+                deletes = [aid for aid in article_ids if docs.get(aid) is None]
+                if upserts:
+                    self.index.upsert(upserts)
+                if deletes:
+                    self.index.delete(deletes)
+                cursor = self.read_cursor()
+                cursor.add(cid for cid, _aid in todo)
+                self._write_cursor(cursor)
+                applied += len(todo)
+        if applied:
+            empty_safe(self.index, lambda: self.index.refresh(force=True), None)
+            log.debug("search index: applied %d change(s)", applied)
+        return applied
+
+    def catch_up_if_due(self, session: Session | None = None) -> int:
+        """Cheap check (at most every ``poll_interval`` s) for changes committed by other workers or nodes.
+
+        Called before each search.  Never raises and never waits for the lock: when another process is
+        applying changes, this search uses the index as it is and the next one looks again.
+        """
+        now = time.monotonic()
+        if now - self._polled_at < self.poll_interval:
+            return 0
+        self._polled_at = now
+        try:
+            cursor = self.read_cursor()
+            with self._session(session) as s:
+                newest, count = s.exec(
+                    select(func.max(SearchChange.id), func.count()).where(SearchChange.id > cursor.floor)
+                ).one()
+            # A late commit inside the window does not raise the max id, but it does raise the count.
+            if newest is None or (newest <= cursor.newest and count <= len(cursor.applied)):
+                return 0
+            return self.catch_up(timeout=0)
+        except SyncBusy:
+            self._polled_at = 0.0  # look again at the next search
+            return 0
+        except Exception:
+            log.exception("search index catch-up failed; the changes stay queued and are retried")
+            return 0
+
+    def safe_catch_up(self, *, timeout: float = 5.0) -> int:
+        """:meth:`catch_up` that logs instead of raising (after a commit, at start-up)."""
+        try:
+            return self.catch_up(timeout=timeout)
+        except SyncBusy:
+            # Whoever holds the lock (or the next search) applies the change; nothing is lost.
+            log.info("search index busy; the change is applied by the next catch-up")
+        except Exception:
+            log.exception("search index update failed; the database change stands and is retried later")
+        self._polled_at = 0.0
+        return 0
+
+    def start(self) -> None:
+        """Start-up: a node without a cursor builds its index from the database, others replay changes."""
+        try:
+            if not inspect(self.engine).has_table(SearchChange.__tablename__):
+                log.debug("search tables do not exist yet; index sync skipped")
+                return
+            if not self.has_cursor() and self.iter_docs is not None:
+                with self.locked(timeout=600):
+                    if not self.has_cursor():  # another worker may have built it while we waited
+                        n = self._rebuild_locked(None)
+                        log.info("search index built from the database: %d article(s)", n)
+                        return
+            self.safe_catch_up(timeout=60)
+        except Exception:
+            log.exception("search index start-up sync failed; search may be stale until `portal reindex`")
+
+    # -- full rebuild and drift check ---------------------------------------------------------------
+    def rebuild(self, progress: Callable[[int], None] | None = None) -> int:
+        """Rebuild the whole index from ``iter_docs``; returns the number of documents indexed.
+
+        The changes committed before the rebuild started are marked applied; changes committed while it
+        runs (or still in flight) stay pending and are applied by the next catch-up.
+        """
+        with self.locked(timeout=600):
+            return self._rebuild_locked(progress)
+
+    def _rebuild_locked(self, progress: Callable[[int], None] | None) -> int:
+        if self.iter_docs is None:
+            raise RuntimeError("IndexSync needs iter_docs to rebuild")
+        with Session(self.engine, expire_on_commit=False) as session:
+            newest = session.exec(select(func.max(SearchChange.id))).one() or 0
+            low = max(0, newest - LOOKBACK)
+            seen = session.exec(
+                select(SearchChange.id).where(SearchChange.id > low, SearchChange.id <= newest)
+            ).all()
+            n = self.index.rebuild(self.iter_docs(session), progress, progress_every=100)
+        self._write_cursor(Cursor(floor=low, applied=set(seen)))
+        empty_safe(self.index, lambda: self.index.refresh(force=True), None)
+        return n
+
+    def check(self, session: Session | None = None) -> DriftReport:
+        """Compare the database (``iter_docs``) with the index by content hash."""
+        if self.iter_docs is None:
+            raise RuntimeError("IndexSync needs iter_docs to check")
+        in_index = empty_safe(
+            self.index, lambda: (self.index.refresh(force=True), self.index.all_doc_hashes())[1], {}
+        )
+        report = DriftReport()
+        with self._session(session) as s:
+            for doc in self.iter_docs(s):
+                report.checked += 1
+                aid = doc["id"]
+                want = doc.get("content_hash") or compute_content_hash(doc)
+                have = in_index.pop(aid, None)
+                if have is None:
+                    have = in_index.pop(str(aid), None)
+                if have is None:
+                    report.missing.append(aid)
+                elif have != want:
+                    report.stale.append(aid)
+        report.extra = sorted(in_index, key=str)
+        report.missing.sort()
+        report.stale.sort()
+        return report
+
+    @contextlib.contextmanager
+    def _session(self, session: Session | None) -> Iterator[Session]:
+        if session is not None:
+            yield session
+            return
+        with Session(self.engine, expire_on_commit=False) as own:
+            yield own
+
+
+# --- after-commit hook ------------------------------------------------------------------------------
+
+# engine → factory of this process's IndexSync (a factory, so every forked worker builds its own)
+_registry: weakref.WeakKeyDictionary[Engine, Callable[[], IndexSync | None]] = weakref.WeakKeyDictionary()
+_installed = False
+
+
+def register(engine: Engine, get_sync: Callable[[], IndexSync | None]) -> None:
+    """Let sessions bound to ``engine`` apply their changes through ``get_sync()`` after each commit."""
+    install()
+    _registry[engine] = get_sync
+
+
+def unregister(engine: Engine) -> None:
+    _registry.pop(engine, None)
+
+
+def install() -> None:
+    """Listen to every Session's commits (idempotent)."""
+    global _installed
+    if _installed:
+        return
+    event.listen(OrmSession, "after_commit", _after_commit)
+    event.listen(OrmSession, "after_soft_rollback", _after_rollback)
+    _installed = True
+
+
+def _after_commit(session: OrmSession) -> None:
+    session.info.pop(_CHANGED_IDS, None)
+    if not session.info.pop(_DIRTY, False):
+        return
+    try:
+        bind = session.get_bind()
+        engine = bind if isinstance(bind, Engine) else bind.engine
+        get_sync = _registry.get(engine)
+        sync = get_sync() if get_sync is not None else None
+    except Exception:
+        log.exception("no search index for this session; its changes are applied by the next catch-up")
+        return
+    if sync is not None:
+        # Never raises: the commit has happened and must stand whatever the index does.
+        sync.safe_catch_up()
+
+
+def _after_rollback(session: OrmSession, previous_transaction: Any) -> None:
+    if previous_transaction.parent is None:  # the outermost transaction: its change rows are gone
+        session.info.pop(_CHANGED_IDS, None)
+        session.info.pop(_DIRTY, None)

@@ -1,0 +1,81 @@
+"""One :class:`~search_index.service.SearchEngine` per worker process, created on first use.
+
+The index directory is ``app.config['INDEX_DIR']`` (shared by the node's workers); documents come from
+``articles.search_documents``.  A forked process (gunicorn) notices the new pid and builds its own
+engine, so no Whoosh reader or lock crosses a fork.
+"""
+
+from __future__ import annotations
+
+import os
+import weakref
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, current_app
+from sqlmodel import Session
+
+from portal.db import get_engine
+from search_index import sync as index_sync
+from search_index.index import SearchIndex
+from search_index.service import SearchEngine, SettingsCache
+
+_KEY = "search.engine"
+
+
+def load_documents(session: Session, ids: list[int]) -> Mapping[int, Mapping[str, Any] | None]:
+    """``{article id: search document or None}`` (None: the article is gone and leaves the index)."""
+    from articles.search_documents import search_document
+
+    return {article_id: search_document(session, article_id) for article_id in ids}
+
+
+def iter_documents(session: Session):
+    from articles.search_documents import iter_search_documents
+
+    return iter_search_documents(session)
+
+
+def get_search_engine(app: Flask | None = None) -> SearchEngine:
+    """This process's search engine for ``app`` (the current app by default)."""
+    app = app or current_app._get_current_object()
+    entry = app.extensions.get(_KEY)
+    if entry is not None and entry[0] == os.getpid():
+        return entry[1]
+    index = SearchIndex(app.config["INDEX_DIR"])
+    db_engine = get_engine(app)
+    sync = index_sync.IndexSync(index, db_engine, load_documents, iter_documents)
+    engine = SearchEngine(index, sync, SettingsCache())
+    app.extensions[_KEY] = (os.getpid(), engine)
+    # A weak reference: the hook registry must not keep test apps (and their open indexes) alive.
+    app_ref = weakref.ref(app)
+
+    def _sync_for_commit():
+        target = app_ref()
+        return get_search_engine(target).sync if target is not None else None
+
+    index_sync.register(db_engine, _sync_for_commit)
+    return engine
+
+
+def start(app: Flask) -> None:
+    """Start-up: load the admin's synonyms and words, then replay pending index changes (or build the
+    index when this node has none yet).  Failures are logged; the app starts anyway."""
+    engine = get_search_engine(app)
+    if engine.sync is None:
+        return
+    if _tables_exist(app):
+        with Session(get_engine(app)) as session:
+            engine.settings.refresh_if_due(session)
+    engine.sync.start()
+
+
+def _tables_exist(app: Flask) -> bool:
+    from sqlalchemy import inspect
+
+    from search_index.models import SearchSetting
+
+    try:
+        return inspect(get_engine(app)).has_table(SearchSetting.__tablename__)
+    except Exception:
+        return False
