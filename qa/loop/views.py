@@ -1,0 +1,212 @@
+"""Pages of the quality loop: my evaluations, acknowledge / dispute, the dispute queue and arbitration, and
+the ticket page. Thin: parse, call one service verb, render or redirect."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from portal.auth import actor_roles, current_actor, has_role, login_required, role_required
+from portal.db import get_session
+from portal.forms import ActionForm
+from portal.models import Role
+from portal.tickets import InvalidTicketId, validate_ticket_id
+from qa import evaluations as ev
+from qa import scorecards
+from qa.loop import feedback as fb
+from qa.loop.errors import LoopError
+from qa.loop.forms import NA, DisputeForm, resolve_form_class
+from qa.loop.tickets import ticket_view
+from qa.models import ScorecardVersion
+from qa.queries import usernames
+
+bp = Blueprint("loop", __name__, template_folder="templates", static_folder="static", static_url_path="/loop/static")
+
+
+def _window() -> int:
+    return int(current_app.config.get("DISPUTE_WINDOW_DAYS", 7))
+
+
+def _evaluation(evaluation_id: int):
+    try:
+        return fb.visible_evaluation(get_session(), current_actor(), actor_roles(), evaluation_id)
+    except LoopError:
+        abort(404)
+
+
+def _feedback_page(evaluation, *, dispute_form=None, resolve_form=None, status: int = 200):
+    session = get_session()
+    actor = current_actor()
+    version = session.get(ScorecardVersion, evaluation.scorecard_version_id)
+    sections, criteria = scorecards.sections_and_criteria(session, version.id)
+    dispute = fb.dispute_of(session, evaluation.id)
+    history = fb.history_of(session, evaluation.id)
+    people = usernames(
+        session,
+        {evaluation.agent_id, evaluation.grader_id}
+        | ({dispute.resolved_by_id} if dispute and dispute.resolved_by_id else set())
+        | {h.changed_by_id for h in history if h.changed_by_id},
+    )
+    own = evaluation.agent_id == actor.id
+    may_arbitrate = (
+        has_role(Role.LEAD)
+        and dispute is not None
+        and dispute.state.can_resolve()
+        and actor.id not in (evaluation.agent_id, evaluation.grader_id)
+    )
+    ratings = ev.ratings_of(session, evaluation.id)
+    if dispute_form is None and own and fb.can_dispute_now(evaluation, _window()) and dispute is None:
+        dispute_form = DisputeForm()
+    if dispute_form is not None:
+        dispute_form.criteria.choices = [(c.id, c.name) for c in criteria]
+    if resolve_form is None and may_arbitrate:
+        resolve_form = resolve_form_class(criteria)(
+            data={
+                f"rating_{c.id}": (NA if ratings[c.id].value is None else str(ratings[c.id].value))
+                for c in criteria
+                if c.id in ratings
+            }
+        )
+    return render_template(
+        "loop/feedback.html",
+        evaluation=evaluation,
+        version=version,
+        card=session.get(scorecards.Scorecard, version.scorecard_id),
+        sections=sections,
+        criteria=criteria,
+        ratings=ratings,
+        result=ev.explain(session, evaluation),
+        dispute=dispute,
+        history=history,
+        people=people,
+        own=own,
+        deadline=fb.dispute_deadline(evaluation, _window()),
+        window=_window(),
+        dispute_form=dispute_form if own else None,
+        resolve_form=resolve_form if may_arbitrate else None,
+        action_form=ActionForm(),
+    ), status
+
+
+# --- agent -----------------------------------------------------------------------------------------------
+
+
+@bp.get("/qa/my")
+@role_required(Role.AGENT)
+def my_evaluations():
+    session = get_session()
+    rows = fb.my_evaluations(session, current_actor().id)
+    disputes = {d.evaluation_id: d for d, _e in fb.dispute_queue(session, open_only=False)} | {
+        d.evaluation_id: d for d, _e in fb.dispute_queue(session)
+    }
+    return render_template(
+        "loop/my.html", rows=rows, disputes=disputes, window=_window(), can_dispute=fb.can_dispute_now
+    )
+
+
+@bp.get("/qa/feedback/<int:evaluation_id>")
+@login_required
+def feedback(evaluation_id: int):
+    return _feedback_page(_evaluation(evaluation_id))
+
+
+@bp.post("/qa/feedback/<int:evaluation_id>/acknowledge")
+@login_required
+def acknowledge(evaluation_id: int):
+    evaluation = _evaluation(evaluation_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        fb.acknowledge(get_session(), current_actor(), evaluation)
+    except LoopError as exc:
+        flash(exc.message, "error")
+        return _feedback_page(evaluation, status=exc.status)
+    flash(_("Thank you: the evaluation is acknowledged."), "success")
+    return redirect(url_for("loop.feedback", evaluation_id=evaluation.id))
+
+
+@bp.post("/qa/feedback/<int:evaluation_id>/dispute")
+@login_required
+def dispute(evaluation_id: int):
+    evaluation = _evaluation(evaluation_id)
+    session = get_session()
+    form = DisputeForm()
+    _sections, criteria = scorecards.sections_and_criteria(session, evaluation.scorecard_version_id)
+    form.criteria.choices = [(c.id, c.name) for c in criteria]
+    if not form.validate_on_submit():
+        return _feedback_page(evaluation, dispute_form=form, status=400)
+    try:
+        fb.open_dispute(
+            session, current_actor(), evaluation, form.reason.data, form.criteria.data, window_days=_window()
+        )
+    except LoopError as exc:
+        flash(exc.message, "error")
+        return _feedback_page(evaluation, dispute_form=form, status=exc.status)
+    flash(_("Your dispute was sent to the leads."), "success")
+    return redirect(url_for("loop.feedback", evaluation_id=evaluation.id))
+
+
+# --- lead ------------------------------------------------------------------------------------------------
+
+
+@bp.get("/qa/disputes")
+@role_required(Role.LEAD)
+def disputes():
+    session = get_session()
+    open_rows = fb.dispute_queue(session)
+    closed_rows = fb.dispute_queue(session, open_only=False, limit=50)
+    people = usernames(
+        session,
+        {e.agent_id for _d, e in open_rows + closed_rows} | {e.grader_id for _d, e in open_rows + closed_rows},
+    )
+    return render_template(
+        "loop/disputes.html", open_rows=open_rows, closed_rows=closed_rows, people=people, me=current_actor()
+    )
+
+
+@bp.post("/qa/feedback/<int:evaluation_id>/resolve")
+@role_required(Role.LEAD)
+def resolve(evaluation_id: int):
+    evaluation = _evaluation(evaluation_id)
+    session = get_session()
+    _sections, criteria = scorecards.sections_and_criteria(session, evaluation.scorecard_version_id)
+    form = resolve_form_class(criteria)()
+    if not form.validate_on_submit():
+        return _feedback_page(evaluation, resolve_form=form, status=400)
+    ratings = None
+    if form.outcome.data == "adjusted":
+        ratings = []
+        for c in criteria:
+            raw = getattr(form, f"rating_{c.id}").data
+            ratings.append({"criterion_id": c.id, "value": None if raw == NA else int(raw)})
+    try:
+        fb.resolve_dispute(session, current_actor(), evaluation, form.outcome.data, form.comment.data, ratings)
+    except LoopError as exc:
+        flash(exc.message, "error")
+        return _feedback_page(evaluation, resolve_form=form, status=exc.status)
+    flash(_("The dispute is resolved; the agent and the grader were notified."), "success")
+    return redirect(url_for("loop.feedback", evaluation_id=evaluation.id))
+
+
+# --- ticket page -----------------------------------------------------------------------------------------
+
+
+@bp.get("/tickets/<ticket_id>")
+@login_required
+def ticket(ticket_id: str):
+    try:
+        ticket_id = validate_ticket_id(ticket_id, current_app.config["TICKET_ID_PATTERN"])
+    except InvalidTicketId as exc:
+        return render_template("loop/ticket.html", error=str(exc), view=None), 400
+    view = ticket_view(get_session(), current_actor(), actor_roles(), ticket_id)
+    return render_template("loop/ticket.html", view=view, error=None)
+
+
+@bp.get("/tickets")
+@login_required
+def ticket_lookup():
+    """The ticket search box: go to the ticket page of the ID typed in."""
+    raw = (request.args.get("ticket_id") or "").strip()
+    if not raw:
+        return render_template("loop/ticket.html", view=None, error=None)
+    return redirect(url_for("loop.ticket", ticket_id=raw[:64]))
