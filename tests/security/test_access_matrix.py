@@ -61,7 +61,9 @@ def test_html_role_matrix(app, client, db, login, role):
         path = concrete_path(rule)
         for method in methods(rule):
             if user is not None:
-                login(user, client)  # again before each request: POST /logout ends the session
+                # Again before each request: POST /logout ends the session and bumps auth_version.
+                db.refresh(user)
+                login(user, client)
             # A valid CSRF token comes with every form post, so only the access rule can refuse it.
             response = client.open(path, method=method, data={} if method != "GET" else None)
             verdict = _html_verdict(role, rule_access, method, path, response)
