@@ -9,7 +9,8 @@ same pass because jieba keeps ASCII runs together.
 Public interface (other modules build on these names):
 
 - :func:`normalize_text` / :func:`normalize_with_offsets`
-- :func:`word_tokens` (plain list of index terms), :func:`cjk_bigrams`, :func:`spelling_tokens`
+- :func:`word_tokens` (plain list of index terms), :func:`outer_word_tokens`, :func:`cjk_bigrams`,
+  :func:`cjk_unigrams`, :func:`spelling_tokens`
 - :func:`chinese_analyzer`, :func:`bigram_analyzer`, :func:`spelling_analyzer` (Whoosh analyzers)
 - :func:`load_user_dictionary` (admin-edited words added to jieba at run time)
 """
@@ -242,6 +243,19 @@ ZH_STOPWORDS = frozenset(
         "时候",
         "时",
         "吗吗",
+        # Search mode splits 怎么回事 / 什么意思 / 会不会 into these pieces, which carry no topic either.
+        "回事",
+        "怎么回事",
+        "意思",
+        "什么意思",
+        "啥意思",
+        "会",
+        "不会",
+        "才能",
+        "大概",
+        "的话",
+        "上面",
+        "一样",
     ]
 )
 
@@ -412,13 +426,30 @@ def iter_word_spans(normalized: str, *, stem: bool = True) -> Iterator[tuple[str
 @lru_cache(maxsize=50_000)
 def _jieba_search(run: str) -> tuple[tuple[str, int, int], ...]:
     # Cached: the index tokenises a title for several fields, and popular queries repeat.
-    return tuple(jieba.tokenize(run, mode="search"))
+    # HMM off: its guesses for unknown words (我交, 没扣) differ between two phrasings of one question,
+    # while dictionary words and the bigram field match reliably (measured in benchmarks/search_bench.py).
+    return tuple(jieba.tokenize(run, mode="search", HMM=False))
 
 
 def word_tokens(text: str, *, stem: bool = True, normalized: bool = False) -> list[str]:
     """Return the word-level index terms of ``text`` (normalised first unless ``normalized``)."""
     norm = text if normalized else normalize_text(text)
     return [t for t, _s, _e in iter_word_spans(norm, stem=stem)]
+
+
+def outer_word_tokens(text: str, *, stem: bool = True, normalized: bool = False) -> list[str]:
+    """Word terms without the shorter words search mode adds inside longer ones (蚂蚁花呗, not 蚂蚁).
+
+    Used for synonym expansions: the member 蚂蚁花呗 should add that product name, not 蚂蚁 on its own
+    (which would pull in 蚂蚁借呗 articles).
+    """
+    norm = text if normalized else normalize_text(text)
+    spans = list(iter_word_spans(norm, stem=stem))
+    return [
+        t
+        for t, s, e in spans
+        if not any(s2 <= s and e <= e2 and (e2 - s2) > (e - s) for _t2, s2, e2 in spans)
+    ]
 
 
 def spelling_tokens(text: str, *, normalized: bool = False) -> list[str]:
@@ -440,6 +471,12 @@ def cjk_bigrams(text: str, *, normalized: bool = False) -> list[str]:
         else:
             out.extend(run[i : i + 2] for i in range(len(run) - 1))
     return out
+
+
+def cjk_unigrams(text: str, *, normalized: bool = False) -> list[str]:
+    """Every Han character: the weakest paraphrase signal (交 in 交电费 / 缴电费 after normalisation)."""
+    norm = text if normalized else normalize_text(text)
+    return _HAN.findall(norm)
 
 
 def load_user_dictionary(words: Iterable[str | tuple[str, int]]) -> int:
@@ -501,7 +538,7 @@ class _FunctionTokenizer(Tokenizer):
         norm = normalize_text(value)
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
         if self.kind == "bigram":
-            spans: Iterable[tuple[str, int, int]] = _bigram_spans(norm)
+            spans: Iterable[tuple[str, int, int]] = _bigram_spans(norm, unigrams=True)
         else:
             spans = iter_word_spans(norm, stem=self.kind == "word")
         for pos, (term, start, end) in enumerate(spans):
@@ -518,7 +555,7 @@ class _FunctionTokenizer(Tokenizer):
             yield token
 
 
-def _bigram_spans(norm: str) -> Iterator[tuple[str, int, int]]:
+def _bigram_spans(norm: str, unigrams: bool = False) -> Iterator[tuple[str, int, int]]:
     for m in _HAN_RUN.finditer(norm):
         run, base = m.group(), m.start()
         if len(run) == 1:
@@ -526,6 +563,9 @@ def _bigram_spans(norm: str) -> Iterator[tuple[str, int, int]]:
             continue
         for i in range(len(run) - 1):
             yield run[i : i + 2], base + i, base + i + 2
+        if unigrams:
+            for i, ch in enumerate(run):
+                yield ch, base + i, base + i + 1
 
 
 def chinese_analyzer() -> Tokenizer:
@@ -539,7 +579,8 @@ def spelling_analyzer() -> Tokenizer:
 
 
 def bigram_analyzer() -> Tokenizer:
-    """Whoosh analyzer yielding Han-character bigrams (see :func:`cjk_bigrams`)."""
+    """Whoosh analyzer yielding Han-character bigrams and unigrams (:func:`cjk_bigrams`,
+    :func:`cjk_unigrams`); one- and two-character terms never collide, so they share a field."""
     return _FunctionTokenizer("bigram")
 
 

@@ -46,8 +46,10 @@ from whoosh.index import LockError
 from .analyzer import (
     _HAN,
     cjk_bigrams,
+    cjk_unigrams,
     iter_word_spans,
     normalize_text,
+    outer_word_tokens,
     word_tokens,
 )
 from .ranker import FieldParams, FieldPostings, Ranker, SegmentView, _read_matcher, segment_postings
@@ -64,19 +66,21 @@ SUGGEST_BELOW = 3
 #: Largest page a caller may ask for.
 MAX_LIMIT = 200
 
-#: Field weights and BM25 parameters: title > scenario > solution > notes. Titles of FAQ articles are
-#: short questions, so length normalisation is mild there; bigrams carry less weight than whole words
-#: but rescue paraphrases that jieba segments differently.
+#: Field weights and BM25 parameters: title > scenario > solution > notes. The character field (bigrams
+#: and unigrams of title and scenario) weighs as much as the title words: it rescues paraphrases that
+#: jieba segments differently. Chosen on the benchmark's dev queries by general sweeps (weights, b).
 DEFAULT_FIELD_PARAMS: dict[str, FieldParams] = {
-    "title": FieldParams(weight=3.0, k1=1.2, b=0.5),
+    "title": FieldParams(weight=3.0, k1=1.2, b=0.75),
     "scenario": FieldParams(weight=2.0, k1=1.2, b=0.75),
     "solution": FieldParams(weight=1.0, k1=1.2, b=0.75),
     "notes": FieldParams(weight=0.7, k1=1.2, b=0.75),
     "tags": FieldParams(weight=1.5, k1=1.2, b=0.0),
-    "title_bigrams": FieldParams(weight=1.0, k1=1.2, b=0.5),
+    "title_bigrams": FieldParams(weight=3.0, k1=1.2, b=0.75),
 }
 #: Query weight of words that only come from a synonym group (the user typed the other member).
 SYNONYM_WEIGHT = 0.6
+#: Query weight of single Han characters (in the bigram field) relative to bigrams.
+UNIGRAM_WEIGHT = 0.8
 
 _WORD_FIELDS = (*TEXT_FIELDS, "tags")
 _LOCK_FILE = "portal-write.lock"
@@ -264,11 +268,12 @@ def analyze_query(query: Any, synonyms: SynonymMap | None = None) -> AnalyzedQue
         text, expansions = rw.text, rw.expansions
     words = {t: _weight(c) for t, c in Counter(word_tokens(text, normalized=True)).items()}
     bigrams = {t: _weight(c) for t, c in Counter(cjk_bigrams(text, normalized=True)).items()}
+    for t in cjk_unigrams(text, normalized=True):
+        bigrams.setdefault(t, UNIGRAM_WEIGHT)
     for phrase in expansions:
-        for t in word_tokens(phrase, normalized=True):
+        # Whole words only: the pieces of a synonym (蚂蚁 of 蚂蚁花呗) are not synonyms themselves.
+        for t in outer_word_tokens(phrase, normalized=True):
             words.setdefault(t, SYNONYM_WEIGHT)
-        for t in cjk_bigrams(phrase, normalized=True):
-            bigrams.setdefault(t, SYNONYM_WEIGHT)
     return AnalyzedQuery(text, words, bigrams)
 
 

@@ -35,7 +35,8 @@ def match_spans(text: str, terms: Collection[str], bigrams: Collection[str] = ()
     norm, where = normalize_with_offsets(text)
     raw = [(s, e) for t, s, e in iter_word_spans(norm) if t in terms]
     if not raw and bigrams:
-        raw = [(s, e) for t, s, e in _bigram_spans(norm) if t in bigrams]
+        # Bigrams only: a single shared character is too weak to be worth a mark.
+        raw = [(s, e) for t, s, e in _bigram_spans(norm) if len(t) == 2 and t in bigrams]
     if not raw:
         return []
     spans = sorted((where[s], where[e - 1] + 1) for s, e in raw)

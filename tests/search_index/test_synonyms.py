@@ -44,16 +44,21 @@ def test_default_list_parses_cleanly():
 
 def test_synonyms_at_query_time(tmp_path):
     ix = SearchIndex(tmp_path / "ix", synonyms=SynonymMap.empty())
-    ix.upsert([{"id": 1, "title": "如何登录账户", "status": "published"}])
-    assert ix.search("登陆账户").total == 1  # 账户 still matches
-    assert ix.search("登陆").total == 0  # without synonyms 登陆 is another word
-    one_way = SynonymMap.parse("登陆 => 登录")
-    res = ix.search("登陆", synonyms=one_way)
-    assert res.total == 1
-    assert "<mark>登录</mark>" in res.hits[0].title_html
+    ix.upsert(
+        [
+            {"id": 1, "title": "如何登录账户", "status": "published"},
+            {"id": 2, "title": "Reset your password", "status": "published"},
+        ]
+    )
+    assert ix.search("pwd").total == 0  # without synonyms pwd is another word
+    rules = SynonymMap.parse("登陆 => 登录\npwd => password")
+    assert [h.id for h in ix.search("pwd", synonyms=rules).hits] == [2]
+    # 登陆 shares a character with 登录, but only the rewrite matches the whole word
+    assert "<mark>登录</mark>" not in ix.search("登陆").hits[0].title_html
+    assert "<mark>登录</mark>" in ix.search("登陆", synonyms=rules).hits[0].title_html
     # changing the index's default map needs no reindex
-    ix.set_synonyms(one_way)
-    assert ix.search("登陆").total == 1
+    ix.set_synonyms(rules)
+    assert ix.search("pwd").total == 1
 
 
 def test_group_synonym_finds_other_member(tmp_path):
