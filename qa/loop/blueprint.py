@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 from flask import Flask
+from flask_babel import lazy_gettext as _l
 
 import qa.loop.models  # noqa: F401  (the tables must be known to the metadata and migrations)
+from portal.api import register_api_blueprint
+from portal.extensions import NavItem, register_nav
+from portal.models import Role
 
 
 def init_app(app: Flask) -> None:
-    """Plug the quality loop into the app."""
+    """Plug the quality loop into the app: pages, API and navigation."""
+    from qa.loop import api, views
+
+    app.register_blueprint(views.bp)
+    register_api_blueprint(app, api.api_bp)
+    register_nav(app, NavItem("loop.my_evaluations", _l("My QA"), (Role.AGENT.value,), order=44))
+    register_nav(app, NavItem("loop.disputes", _l("Disputes"), (Role.LEAD.value,), order=45))

@@ -51,6 +51,13 @@ def dispute_of(session: Session, evaluation_id: int) -> Dispute | None:
     return session.exec(select(Dispute).where(Dispute.evaluation_id == evaluation_id)).first()
 
 
+def disputes_for(session: Session, evaluation_ids: list[int]) -> dict[int, Dispute]:
+    if not evaluation_ids:
+        return {}
+    rows = session.exec(select(Dispute).where(col(Dispute.evaluation_id).in_(evaluation_ids)))
+    return {d.evaluation_id: d for d in rows}
+
+
 def history_of(session: Session, evaluation_id: int) -> list[ScoreHistory]:
     return list(
         session.exec(

@@ -39,7 +39,9 @@ def resolve_form_class(criteria):
             choices=[("upheld", _l("Uphold the evaluation")), ("adjusted", _l("Adjust the ratings"))],
             validators=[DataRequired()],
         )
-        comment = TextAreaField(_l("Comment to the agent and the grader"), validators=[Length(max=MAX_REASON)])
+        comment = TextAreaField(
+            _l("Comment to the agent and the grader"), validators=[Length(max=MAX_REASON)]
+        )
 
     for c in criteria:
         setattr(ResolveForm, f"rating_{c.id}", SelectField(c.name, choices=scale_choices(c)))

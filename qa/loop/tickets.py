@@ -39,7 +39,9 @@ def ticket_view(session: Session, user: User, roles: set[str], ticket_id: str) -
     interactions = interactions_of_ticket(session, ticket_id)
     people = usernames(
         session,
-        {i.agent_id for i in interactions} | {e.agent_id for e in evaluations} | {e.grader_id for e in evaluations},
+        {i.agent_id for i in interactions}
+        | {e.agent_id for e in evaluations}
+        | {e.grader_id for e in evaluations},
     )
     return TicketView(
         ticket_id=ticket_id,

@@ -17,10 +17,12 @@ from qa.loop import feedback as fb
 from qa.loop.errors import LoopError
 from qa.loop.forms import NA, DisputeForm, resolve_form_class
 from qa.loop.tickets import ticket_view
-from qa.models import ScorecardVersion
+from qa.models import Scorecard, ScorecardVersion
 from qa.queries import usernames
 
-bp = Blueprint("loop", __name__, template_folder="templates", static_folder="static", static_url_path="/loop/static")
+bp = Blueprint(
+    "loop", __name__, template_folder="templates", static_folder="static", static_url_path="/loop/static"
+)
 
 
 def _window() -> int:
@@ -71,9 +73,10 @@ def _feedback_page(evaluation, *, dispute_form=None, resolve_form=None, status: 
         "loop/feedback.html",
         evaluation=evaluation,
         version=version,
-        card=session.get(scorecards.Scorecard, version.scorecard_id),
+        card=session.get(Scorecard, version.scorecard_id),
         sections=sections,
         criteria=criteria,
+        criteria_by_id={c.id: c for c in criteria},
         ratings=ratings,
         result=ev.explain(session, evaluation),
         dispute=dispute,
@@ -96,9 +99,7 @@ def _feedback_page(evaluation, *, dispute_form=None, resolve_form=None, status: 
 def my_evaluations():
     session = get_session()
     rows = fb.my_evaluations(session, current_actor().id)
-    disputes = {d.evaluation_id: d for d, _e in fb.dispute_queue(session, open_only=False)} | {
-        d.evaluation_id: d for d, _e in fb.dispute_queue(session)
-    }
+    disputes = fb.disputes_for(session, [e.id for e in rows])
     return render_template(
         "loop/my.html", rows=rows, disputes=disputes, window=_window(), can_dispute=fb.can_dispute_now
     )
@@ -157,7 +158,8 @@ def disputes():
     closed_rows = fb.dispute_queue(session, open_only=False, limit=50)
     people = usernames(
         session,
-        {e.agent_id for _d, e in open_rows + closed_rows} | {e.grader_id for _d, e in open_rows + closed_rows},
+        {e.agent_id for _d, e in open_rows + closed_rows}
+        | {e.grader_id for _d, e in open_rows + closed_rows},
     )
     return render_template(
         "loop/disputes.html", open_rows=open_rows, closed_rows=closed_rows, people=people, me=current_actor()
@@ -180,7 +182,9 @@ def resolve(evaluation_id: int):
             raw = getattr(form, f"rating_{c.id}").data
             ratings.append({"criterion_id": c.id, "value": None if raw == NA else int(raw)})
     try:
-        fb.resolve_dispute(session, current_actor(), evaluation, form.outcome.data, form.comment.data, ratings)
+        fb.resolve_dispute(
+            session, current_actor(), evaluation, form.outcome.data, form.comment.data, ratings
+        )
     except LoopError as exc:
         flash(exc.message, "error")
         return _feedback_page(evaluation, resolve_form=form, status=exc.status)
