@@ -79,7 +79,7 @@ class PlanForm(FlaskForm):
     seed = IntegerField(_l("Seed (empty = random)"), validators=[Optional(), NumberRange(0, 2**63 - 1)])
     graders = MultiCheckboxField(_l("QA specialists (none = me)"), choices=[])
     due_days = IntegerField(_l("Due in days"), default=7, validators=[NumberRange(0, 365)])
-    scorecard_id = SelectField(_l("Scorecard"), choices=[], coerce=int)
+    scorecard_id = SelectField(_l("Scorecard"), choices=[], coerce=int, default=0)
 
 
 class MaskingPatternForm(FlaskForm):

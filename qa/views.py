@@ -349,7 +349,7 @@ def _plan_form() -> PlanForm:
         session.exec(select(Scorecard).where(col(Scorecard.active).is_(True)).order_by(Scorecard.id))
     )
     default = scorecards.default_scorecard(session)
-    form.scorecard_id.choices = [(c.id, c.name) for c in cards]
+    form.scorecard_id.choices = [(0, _("Default scorecard"))] + [(c.id, c.name) for c in cards]
     if request.method == "GET" and default is not None:
         form.scorecard_id.data = default.id
     return form
