@@ -70,12 +70,37 @@ def json_body(expect: type = dict) -> Any:
     """The request's JSON body, which must be of type ``expect`` (dict or list); 400 otherwise."""
     if not request.is_json:
         raise ApiError(415, "send a JSON body with Content-Type: application/json")
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:
+        raise ApiError(400, "the body is nested too deeply") from None
     if data is None:
         raise ApiError(400, "the body is not valid JSON (UTF-8)")
     if not isinstance(data, expect):
         raise ApiError(400, f"the body must be a JSON {'object' if expect is dict else 'array'}")
+    _check_text(data)
     return data
+
+
+MAX_JSON_DEPTH = 32
+
+
+def _check_text(value: Any, depth: int = 0) -> None:
+    """Refuse what JSON allows but the database cannot store: lone surrogates ("\\ud800"), deep nesting."""
+    if depth > MAX_JSON_DEPTH:
+        raise ApiError(400, f"the body is nested more than {MAX_JSON_DEPTH} levels deep")
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ApiError(400, "the body contains text that is not valid Unicode") from None
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_text(key, depth + 1)
+            _check_text(item, depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            _check_text(item, depth + 1)
 
 
 def int_arg(name: str, default: int, *, minimum: int = 0, maximum: int = 1000) -> int:

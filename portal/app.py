@@ -9,6 +9,8 @@ from typing import Any
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.exceptions import NotFound
+from werkzeug.routing import IntegerConverter
 
 import articles.blueprint
 import articles.kcs.blueprint
@@ -23,6 +25,18 @@ from portal.models import Role
 
 csrf = CSRFProtect()
 
+# Database IDs are 32-bit on PostgreSQL (64-bit on SQLite): a larger number in a URL is a 404, not an
+# overflow deep inside the driver (a 500).
+MAX_URL_INT = 2**31 - 1
+
+
+class BoundedIntConverter(IntegerConverter):
+    def to_python(self, value: str) -> int:
+        number = super().to_python(value)
+        if number > MAX_URL_INT:
+            raise NotFound()  # the same answer as for any other ID that does not exist
+        return number
+
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     """Build the portal. ``overrides`` may set DATABASE_URL, INDEX_DIR, INSTANCE_DIR, SECRET_KEY, TESTING
@@ -30,6 +44,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     config = load_config(overrides)
     app = Flask(__name__, instance_path=config["INSTANCE_DIR"], instance_relative_config=False)
     app.config.update(config)
+    app.url_map.converters["int"] = BoundedIntConverter
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     db.init_app(app)
