@@ -9,7 +9,7 @@ Filters (status, category, audience) must be applied on both sides *before* fusi
 ``VectorMatrix.top_k(allowed_ids=...)``); :func:`fuse` additionally drops anything outside ``allowed_ids`` so
 a side that forgot cannot leak a filtered-out article.
 
-Tuning (benchmarks/semantic_bench.py, dev queries only, never stored; figures in TUNING below).
+Tuning: see :data:`TUNING` (benchmarks/semantic_bench.py, dev queries only, never stored).
 """
 
 from __future__ import annotations
@@ -19,26 +19,62 @@ from collections.abc import Collection, Hashable, Sequence
 Ranking = Sequence[tuple[Hashable, float]]
 
 # --- tuned parameters (see TUNING) ---
-#: Reciprocal-rank-fusion constant: score = sum(w / (RRF_K + rank)).
-RRF_K = 60
-#: Weight of the lexical side in RRF (the semantic side has weight 1).
-LEXICAL_WEIGHT = 1.0
+#: Default method used by :func:`fuse`: "weighted" (normalised weighted sum) or "rrf".
+DEFAULT_METHOD = "weighted"
+#: Weighted sum: fused = ALPHA * semantic + (1 - ALPHA) * lexical, each side min-max normalised over its list.
+ALPHA = 0.7
+#: How many hits each side contributes before fusion (also what callers should fetch from each side).
+LEXICAL_DEPTH = 50
+SEMANTIC_DEPTH = 50
+#: Reciprocal-rank fusion (the alternative): score = sum(weight / (RRF_K + rank)). A small k trusts the
+#: top ranks of each side; the textbook k=60 flattens them and measured clearly worse here.
+RRF_K = 3
+LEXICAL_WEIGHT = 0.5
 SEMANTIC_WEIGHT = 1.0
-#: How many hits each side contributes before fusion.
-LEXICAL_DEPTH = 100
-SEMANTIC_DEPTH = 100
-#: Default method used by :func:`fuse`: "rrf" or "weighted".
-DEFAULT_METHOD = "rrf"
-#: Weighted-sum alternative: fused = ALPHA * semantic + (1 - ALPHA) * lexical, each min-max normalised.
-ALPHA = 0.5
 
-# --- similarity thresholds (cosine of the default `use` model; see TUNING) ---
-#: "Similar articles" panel: show neighbours at or above this cosine.
-SIMILAR_THRESHOLD = 0.5
-#: "Possible duplicate" warning when saving an article: a neighbour at or above this cosine.
-DUPLICATE_THRESHOLD = 0.8
+# --- similarity thresholds (cosine; they depend on the model, see TUNING) ---
+#: Per model name (``Embedder.name``): (similar-articles threshold, possible-duplicate threshold).
+THRESHOLDS: dict[str, tuple[float, float]] = {
+    "use-m3": (0.70, 0.85),
+    "e5-small-q4": (0.90, 0.95),
+}
+#: Thresholds of the default model (`use`).
+SIMILAR_THRESHOLD, DUPLICATE_THRESHOLD = THRESHOLDS["use-m3"]
 
-TUNING = """to be filled from benchmarks/semantic_bench.py"""
+TUNING = """
+How the parameters were chosen (benchmarks/semantic_bench.py --tune --thresholds; dev queries only, held in
+memory, never stored). Grid: weighted sum alpha 0..1 step 0.1 and RRF k in {1,2,3,5,10,20,40,60} x lexical
+weight in {0.2..1.4}, each with depth 20/50/100; 2-fold cross-validation with folds split by answer article.
+
+English (125 articles, 620 queries; lexical = project SearchIndex):
+  use: lexical alone 0.831, semantic alone 0.868, RRF k=60 0.875, best weighted alpha=0.6 depth 50 0.902
+       (alpha 0.7: 0.90), best RRF k=3 w_lex=0.5 0.890; cross-fold: 0.890 / 0.875.
+  e5:  semantic alone 0.918, best weighted alpha=0.7 0.938, RRF k=3 w_lex=0.5 0.931; cross-fold 0.936 / 0.938.
+Chinese (8,455 articles; lexical = bm25s+jieba stand-in; plain Whoosh in the same run for reference):
+  use, first 1,000 dev queries: plain Whoosh 0.178, bm25s 0.167, semantic alone 0.227, RRF k=60 0.219
+       (textbook RRF is *worse* than semantic alone), best weighted alpha=0.7 depth 100 0.233, best RRF k=5
+       w_lex=0.5 0.233; cross-fold 0.223 / 0.232.
+Weighted alpha ~0.7 was best or within 0.002 of best for both languages, both models and both lexical
+engines tried, and cross-validation picked 0.6-0.8 on each fold, so it is the default; depth 50 because
+20-100 differ by < 0.005 and 50 bounds the work. RRF (k=3, lexical weight 0.5) is kept as the alternative
+that ignores score scales entirely, for a lexical engine whose scores are badly shaped.
+
+Thresholds: cosine of true paraphrase pairs (dev query vs its article, both embedded as documents) against
+random (query, article) pairs.
+  use, zh: paraphrases p10 0.71 / p50 0.83; random p95 0.69 / p99 0.79 / p99.9 0.85.
+           >= 0.70: 92 % of paraphrases, 4.5 % of random pairs; >= 0.85: 42 % vs 0.1 %.
+  use, en (question vs question + answer text, so lower): >= 0.70: 44 % vs 0.5 %; >= 0.85: 7 % vs 0.07 %.
+  e5, en: cosines are compressed (random p50 0.84): >= 0.90: 85 % vs 2 %; >= 0.95: random p99.9 0.949.
+"Similar articles" tolerates some noise (it lists the top few above the threshold, best first), so its
+threshold sits where nearly all true paraphrases pass and random pairs rarely do; a "possible duplicate"
+warning interrupts an editor, so its threshold sits where random pairs almost never reach (~0.1 %) and
+near-identical articles (closer than customer paraphrases) still do.
+"""
+
+
+def thresholds_for(model_name: str | None) -> tuple[float, float]:
+    """(similar, duplicate) cosine thresholds for an embedder name; the `use` values for unknown names."""
+    return THRESHOLDS.get(model_name or "", (SIMILAR_THRESHOLD, DUPLICATE_THRESHOLD))
 
 
 def _clean(ranking: Ranking | None, allowed: Collection[Hashable] | None, depth: int) -> list[tuple]:
