@@ -61,7 +61,14 @@ FORBIDDEN_TAGS = {
     "template",
 }
 SAFE_DATA_URL = re.compile(r"^data:image/(png|jpeg|gif|webp);", re.IGNORECASE)
-_SCHEME_NOISE = re.compile(r"[\x00-\x20\x7f-\x9f]+")
+# What a browser's URL parser ignores (WHATWG URL): tab and newlines anywhere, C0 controls and spaces
+# at both ends.  A space inside "java script:" makes a relative URL, not a script.
+_URL_TAB_NEWLINE = re.compile(r"[\t\n\r]+")
+_C0_AND_SPACE = "".join(chr(i) for i in range(0x21))
+
+
+def _scheme_view(value: str) -> str:
+    return _URL_TAB_NEWLINE.sub("", value).strip(_C0_AND_SPACE).lower()
 
 
 class _InertChecker(HTMLParser):
@@ -112,7 +119,7 @@ class _InertChecker(HTMLParser):
             if lname in {"srcdoc", "style"}:
                 self.problems.append(f"{lname}= attribute on <{tag}>")
             if lname in URL_ATTRIBUTES and value:
-                scheme_part = _SCHEME_NOISE.sub("", value).lower()
+                scheme_part = _scheme_view(value)
                 scripted = scheme_part.startswith(("javascript:", "vbscript:", "livescript:"))
                 unsafe_data = scheme_part.startswith("data:") and not SAFE_DATA_URL.match(scheme_part)
                 if scripted or unsafe_data:
