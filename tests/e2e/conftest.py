@@ -8,6 +8,7 @@ an uncaught page error or a 5xx response fails the test that caused it.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import signal
@@ -35,6 +36,7 @@ from tests.e2e.support import (
     PHONE,
     ROOT,
     SCREENSHOT_DIR,
+    SEED_ARTICLES,
     USERS,
     login,
 )
@@ -93,7 +95,7 @@ class Server:
             )
         return result
 
-    def cli_start(self, *args: str, stdin: str | None = None) -> tuple[subprocess.Popen, str | None]:
+    def cli_start(self, *args: str) -> subprocess.Popen:
         """Start a CLI command without waiting; ``child.communicate(stdin)`` finishes it."""
         child = subprocess.Popen(
             [str(_portal_executable()), *args],
@@ -104,7 +106,7 @@ class Server:
             env=self.env,
             cwd=ROOT,
         )
-        return child, stdin
+        return child
 
     def log_tail(self, lines: int = 60) -> str:
         try:
@@ -145,6 +147,40 @@ def _wait_until_healthy(proc: subprocess.Popen, url: str, server: Server, timeou
     pytest.fail(f"portal serve did not answer {url} within {timeout:.0f} s:\n{server.log_tail()}")
 
 
+def _prepare_instance(server: Server) -> None:
+    """`portal init`, then the users of every role and the published seed articles, side by side (each
+    command is a process importing the whole app), all before gunicorn starts: its workers build their
+    search index from the database."""
+    server.cli("init")
+    seed_file = server.instance_dir / "seed-articles.jsonl"
+    seed_file.write_text(
+        "".join(json.dumps(a, ensure_ascii=False) + "\n" for a in SEED_ARTICLES), encoding="utf-8"
+    )
+    commands: list[tuple[list[str], str | None]] = [(["import-articles", str(seed_file), "--publish"], None)]
+    for user in USERS.values():
+        args = ["create-user", user.username, "--password-stdin", "--display-name", user.display_name]
+        for role in user.roles:
+            args += ["--role", role]
+        if user.team:
+            args += ["--team", user.team]
+        commands.append((args, user.password + "\n"))
+    running = [(args, server.cli_start(*args), stdin) for args, stdin in commands]
+    for args, child, stdin in running:
+        out, err = child.communicate(stdin, timeout=300)
+        if child.returncode != 0:
+            pytest.fail(f"portal {' '.join(args)} failed ({child.returncode}):\n{out}\n{err}")
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)  # gunicorn's graceful stop
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+
+
 @pytest.fixture(scope="session")
 def portal_server(tmp_path_factory) -> Iterator[Server]:
     """A fresh instance served by gunicorn on 127.0.0.1, with one user of every role (see support.USERS)."""
@@ -166,50 +202,24 @@ def portal_server(tmp_path_factory) -> Iterator[Server]:
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     port = _free_port()
     server = Server(f"http://127.0.0.1:{port}", env, OUTPUT_DIR / f"e2e-server-{worker}.log", instance)
-
-    server.cli("init")
-    with server.log_path.open("w") as log:
-        proc = subprocess.Popen(
-            [
-                str(_portal_executable()),
-                "serve",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--workers",
-                "2",
-            ],
-            env=env,
-            cwd=ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group: stopping it reaches gunicorn's workers too
-        )
-    # The users are made while gunicorn boots: each command is a process importing the whole app.
-    creating = []
-    for user in USERS.values():
-        args = ["create-user", user.username, "--password-stdin", "--display-name", user.display_name]
-        for role in user.roles:
-            args += ["--role", role]
-        if user.team:
-            args += ["--team", user.team]
-        creating.append((args, server.cli_start(*args, stdin=user.password + "\n")))
+    proc = None
     try:
-        for args, (child, stdin) in creating:
-            out, err = child.communicate(stdin, timeout=300)
-            if child.returncode != 0:
-                pytest.fail(f"portal {' '.join(args)} failed ({child.returncode}):\n{out}\n{err}")
+        _prepare_instance(server)
+        serve = ["serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"]
+        with server.log_path.open("w") as log:
+            proc = subprocess.Popen(
+                [str(_portal_executable()), *serve],
+                env=env,
+                cwd=ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group, so a hung stop can reach the workers too
+            )
         _wait_until_healthy(proc, f"{server.base_url}/healthz", server)
         yield server
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)  # gunicorn's graceful stop
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=10)
+        if proc is not None:
+            _stop(proc)
         if drop_database is not None:
             drop_database()
 
@@ -319,6 +329,7 @@ def open_page(request, browser, portal_server, browser_problems) -> Iterator[Cal
         contexts.append(context)
         page = context.new_page()
         browser_problems.watch(page)
+        page.e2e_report_problem = browser_problems.other.append
         if role is not None:
             login(page, role)
         return page

@@ -88,7 +88,7 @@ def test_admin_creates_a_user_who_can_then_log_in(open_page):
     page.locator("header nav.mainnav a", has_text="审计日志").click()
     expect(page.locator("main h1")).to_have_text("审计日志")
     expect(page.locator("main tbody tr", has_text="user.create").filter(has_text="admin")).to_have_count(1)
-    shot(page, "admin-audit-log")
+    shot(page, "admin-audit-log", skip="main tbody td")  # action codes and object types are identifiers
 
 
 def test_language_switch_to_english_and_back(open_page):

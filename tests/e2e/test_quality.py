@@ -4,13 +4,14 @@ one; the agent disputes that evaluation; the lead resolves it; the reports rende
 from __future__ import annotations
 
 import csv
+import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.support import shot
+from tests.e2e.support import USERS, shot
 
 pytestmark = pytest.mark.e2e
 
@@ -151,8 +152,81 @@ def qa_scores_the_complaint(page, tickets: dict[str, str]) -> str:
     return score
 
 
+# What the QA journey produced, for the journeys that continue from it (they redo it when run alone).
+_scored: dict[str, object] = {}
+
+
+def scored_evaluation(open_page, tmp_path) -> dict[str, object]:
+    if not _scored:
+        page = open_page("qa")
+        tickets = qa_imports_conversations(page, tmp_path)
+        qa_draws_a_sample(page, tickets)
+        score = qa_scores_the_complaint(page, tickets)
+        _scored.update(tickets=tickets, score=score, url=page.url)
+    return _scored
+
+
 def test_qa_imports_draws_a_sample_and_scores_a_conversation(open_page, tmp_path):
-    page = open_page("qa")
-    tickets = qa_imports_conversations(page, tmp_path)
-    qa_draws_a_sample(page, tickets)
-    qa_scores_the_complaint(page, tickets)
+    assert not _scored, "this journey runs first in its module"
+    scored_evaluation(open_page, tmp_path)
+
+
+def test_agent_disputes_and_lead_adjusts_the_score(open_page, tmp_path):
+    scored = scored_evaluation(open_page, tmp_path)
+    ticket = scored["tickets"]["complaint"]
+    original = scored["score"]
+
+    agent = open_page("agent")
+    agent.locator("header nav.mainnav a[href='/qa/my']").click()
+    row = agent.locator("main table tbody tr", has_text=ticket)
+    expect(row).to_contain_text(original)
+    shot(agent, "agent-my-evaluations")
+    row.locator("a.button").click()
+    expect(agent.locator("main h1")).to_contain_text(ticket)
+    expect(agent.locator("main .qa-total b")).to_have_text(original)
+    shot(agent, "agent-evaluation-feedback")
+
+    dispute = agent.locator("main form.loop-dispute-form")
+    dispute.locator("input[name=criteria]").first.check()
+    dispute.locator("textarea[name=reason]").fill(
+        "我已使用规范问候语，见会话第二句“您好，我马上帮您查询物流信息”。"
+    )
+    dispute.locator("button[type=submit]").click()
+    expect(agent.locator(".flash-success")).to_be_visible()
+    expect(agent.locator("main .status-disputed").first).to_be_visible()
+    expect(agent.locator("main form.loop-dispute-form")).to_have_count(0)
+    shot(agent, "agent-disputed")
+
+    lead = open_page("lead")
+    lead.locator("header nav.mainnav a[href='/qa/disputes']").click()
+    open_row = lead.locator("main table tbody tr", has_text=ticket)
+    expect(open_row).to_contain_text("我已使用规范问候语")
+    shot(lead, "lead-disputes")
+    open_row.locator("a.button").click()
+    resolve = lead.locator("main form[action$='/resolve']")
+    resolve.locator("input[name=outcome][value=adjusted]").check()
+    first_rating = resolve.locator("select[name^=rating_]").first
+    best = first_rating.locator("option").first.get_attribute("value")  # highest level first
+    first_rating.select_option(best)
+    resolve.locator("textarea[name=comment]").fill("复核录音，问候语规范，调整该项评分。")
+    shot(lead, "lead-arbitrate")
+    resolve.locator("button[type=submit]").click()
+    expect(lead.locator(".flash-success")).to_be_visible()
+    adjusted = lead.locator("main .qa-total b")
+    expect(adjusted).not_to_have_text(original)
+    new_score = adjusted.inner_text().strip()
+    assert float(new_score) > float(original), (original, new_score)
+    history = lead.locator("main table", has=lead.locator("td", has_text="复核录音"))
+    expect(history).to_contain_text(original)  # the original score stays in the history
+    expect(history).to_contain_text(new_score)
+    shot(lead, "lead-dispute-resolved")
+
+    # The agent sees the outcome; the ticket page gathers conversation and evaluation.
+    agent.reload()
+    expect(agent.locator("main .qa-total b")).to_have_text(new_score)
+    expect(agent.locator("main .status-adjusted").first).to_be_visible()
+    agent.locator("main h1 a", has_text=ticket).click()
+    expect(agent).to_have_url(f"/tickets/{ticket}")
+    expect(agent.locator("main table").first).to_contain_text(USERS["agent"].display_name)
+    expect(agent.locator("main a", has_text=re.compile(r"^\d+$"))).to_have_count(1)
+    shot(agent, "ticket-page")
