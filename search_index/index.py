@@ -70,12 +70,13 @@ MAX_LIMIT = 200
 #: and unigrams of title and scenario) weighs as much as the title words: it rescues paraphrases that
 #: jieba segments differently. Chosen on the benchmark's dev queries by general sweeps (weights, b).
 DEFAULT_FIELD_PARAMS: dict[str, FieldParams] = {
-    "title": FieldParams(weight=3.0, k1=1.2, b=0.75),
-    "scenario": FieldParams(weight=2.0, k1=1.2, b=0.75),
-    "solution": FieldParams(weight=1.0, k1=1.2, b=0.75),
+    "title": FieldParams(weight=2.0, k1=1.2, b=0.75),
+    "scenario": FieldParams(weight=1.5, k1=1.2, b=0.75),
+    # Long answers: a higher k1 lets a word that recurs in the answer count for more.
+    "solution": FieldParams(weight=1.0, k1=2.0, b=0.75),
     "notes": FieldParams(weight=0.7, k1=1.2, b=0.75),
     "tags": FieldParams(weight=1.5, k1=1.2, b=0.0),
-    "title_bigrams": FieldParams(weight=3.0, k1=1.2, b=0.75),
+    "title_bigrams": FieldParams(weight=2.0, k1=1.2, b=0.75),
 }
 #: Query weight of words that only come from a synonym group (the user typed the other member).
 SYNONYM_WEIGHT = 0.6

@@ -17,8 +17,8 @@ Document fields (what :meth:`search_index.index.SearchIndex.upsert` accepts):
 ``content_hash`` stored; the drift checker compares it with the database
 ==============  ===========================================================================
 
-Derived, unstored fields filled by the index itself: ``title_bigrams`` (Han-character bigrams of the
-title and scenario, the paraphrase-tolerant signal) and ``spell`` (unstemmed words for "did you mean").
+Derived, unstored fields filled by the index itself: ``title_bigrams`` (Han-character bigrams and
+unigrams of the title and scenario, the paraphrase-tolerant signal) and ``spell`` (unstemmed words for "did you mean").
 The text fields store their text so that snippets can be cut without a database round trip.
 """
 
@@ -47,8 +47,8 @@ def build_schema() -> fields.Schema:
         external_id=fields.ID(stored=True),
         # Positions are not needed: ranking is bag-of-words and snippets re-tokenise the stored text,
         # and leaving them out makes the index smaller and faster to write.
-        title=fields.TEXT(analyzer=words, stored=True, phrase=False, field_boost=3.0),
-        scenario=fields.TEXT(analyzer=words, stored=True, phrase=False, field_boost=2.0),
+        title=fields.TEXT(analyzer=words, stored=True, phrase=False, field_boost=2.0),
+        scenario=fields.TEXT(analyzer=words, stored=True, phrase=False, field_boost=1.5),
         solution=fields.TEXT(analyzer=words, stored=True, phrase=False),
         notes=fields.TEXT(analyzer=words, stored=True, phrase=False, field_boost=0.7),
         tags=fields.KEYWORD(stored=True, commas=True, lowercase=True, scorable=True),
