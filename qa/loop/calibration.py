@@ -68,7 +68,10 @@ def create_calibration(
         raise LoopError("scorecard_version_id must be an integer", details={"field": "scorecard_version_id"})
     version = session.get(ScorecardVersion, scorecard_version_id)
     if version is None:
-        raise LoopError(f"scorecard version {scorecard_version_id} does not exist", details={"field": "scorecard_version_id"})
+        raise LoopError(
+            f"scorecard version {scorecard_version_id} does not exist",
+            details={"field": "scorecard_version_id"},
+        )
     if not isinstance(graders, list) or not all(isinstance(g, str) for g in graders):
         raise LoopError("graders must be a list of usernames", details={"field": "graders"})
     if expert is not None and not isinstance(expert, str):
@@ -83,10 +86,16 @@ def create_calibration(
     users = {u.username: u for u in session.exec(select(User).where(col(User.username).in_(names)))}
     roles: dict[int, set[str]] = {}
     for uid, role in session.exec(
-        select(UserRole.user_id, UserRole.role).where(col(UserRole.user_id).in_([u.id for u in users.values()]))
+        select(UserRole.user_id, UserRole.role).where(
+            col(UserRole.user_id).in_([u.id for u in users.values()])
+        )
     ):
         roles.setdefault(uid, set()).add(role)
-    bad = [n for n in names if n not in users or not users[n].is_active or not roles.get(users[n].id, set()) & GRADER_ROLES]
+    bad = [
+        n
+        for n in names
+        if n not in users or not users[n].is_active or not roles.get(users[n].id, set()) & GRADER_ROLES
+    ]
     if bad:
         raise LoopError(
             f"graders must be active QA specialists or leads: {', '.join(bad)}", details={"field": "graders"}
@@ -164,7 +173,10 @@ def submit_ratings(
     if isinstance(interaction_id, bool) or not isinstance(interaction_id, int):
         raise LoopError("interaction_id must be an integer", details={"field": "interaction_id"})
     if interaction_id not in interaction_ids(session, cal):
-        raise LoopError(f"interaction {interaction_id} is not part of this calibration", details={"field": "interaction_id"})
+        raise LoopError(
+            f"interaction {interaction_id} is not part of this calibration",
+            details={"field": "interaction_id"},
+        )
     if not isinstance(ratings, list):
         raise LoopError("ratings must be a list", details={"field": "ratings"})
     values: dict[Any, Any] = {}
@@ -186,7 +198,9 @@ def submit_ratings(
     except RatingError as exc:
         raise LoopError(
             str(exc),
-            details={"problems": [{"criterion_id": p.criterion_id, "message": p.message} for p in exc.problems]},
+            details={
+                "problems": [{"criterion_id": p.criterion_id, "message": p.message} for p in exc.problems]
+            },
         ) from None
     session.exec(
         delete(CalibrationRating).where(
@@ -214,7 +228,9 @@ def submit_ratings(
     return rows
 
 
-def own_ratings(session: Session, cal: CalibrationSession, grader_id: int) -> dict[int, dict[int, CalibrationRating]]:
+def own_ratings(
+    session: Session, cal: CalibrationSession, grader_id: int
+) -> dict[int, dict[int, CalibrationRating]]:
     """interaction id → criterion id → the grader's own rating (what a grader may see while open)."""
     out: dict[int, dict[int, CalibrationRating]] = {}
     for r in session.exec(
@@ -248,7 +264,9 @@ def all_ratings(session: Session, cal: CalibrationSession) -> dict[int, dict[int
     return out
 
 
-def close_calibration(session: Session, actor: User, cal: CalibrationSession, *, is_admin: bool = False) -> dict:
+def close_calibration(
+    session: Session, actor: User, cal: CalibrationSession, *, is_admin: bool = False
+) -> dict:
     """Close the session (its creator or an admin) and fix its results: consensus per criterion, deviation
     per grader (total and per criterion, flagged outside ±5 points) and Krippendorff's alpha (interval;
     units are (interaction, criterion) pairs, values the criterion scores c, N/A missing)."""
@@ -284,7 +302,11 @@ def close_calibration(session: Session, actor: User, cal: CalibrationSession, *,
                 "n_units": g.n_units,
                 "flagged": g.flagged,
                 "criteria": [
-                    {"criterion_id": cid, "deviation": g.per_criterion[cid], "bias": g.per_criterion_bias[cid]}
+                    {
+                        "criterion_id": cid,
+                        "deviation": g.per_criterion[cid],
+                        "bias": g.per_criterion_bias[cid],
+                    }
                     for cid in names
                     if cid in g.per_criterion
                 ],
@@ -333,7 +355,9 @@ def page(session: Session, cal: CalibrationSession, viewer: User) -> Calibration
     ids = interaction_ids(session, cal)
     by_id = {i.id: i for i in session.exec(select(Interaction).where(col(Interaction.id).in_(ids)))}
     _sections, criteria = sections_and_criteria(session, cal.scorecard_version_id)
-    graders = list(session.exec(select(User).where(col(User.id).in_(grader_ids(session, cal))).order_by(User.username)))
+    graders = list(
+        session.exec(select(User).where(col(User.id).in_(grader_ids(session, cal))).order_by(User.username))
+    )
     closed = cal.state is CalibrationStatus.CLOSED
     return CalibrationPage(
         cal=cal,
@@ -348,4 +372,6 @@ def page(session: Session, cal: CalibrationSession, viewer: User) -> Calibration
 
 
 def list_calibrations(session: Session, limit: int = 100) -> list[CalibrationSession]:
-    return list(session.exec(select(CalibrationSession).order_by(col(CalibrationSession.id).desc()).limit(limit)))
+    return list(
+        session.exec(select(CalibrationSession).order_by(col(CalibrationSession.id).desc()).limit(limit))
+    )

@@ -1,0 +1,419 @@
+"""Calibration pages and API: create a session, grade blind, close and read the results."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlmodel import col, select
+
+from portal.api import ApiError, json_body, json_request_spec, json_response_spec, openapi
+from portal.auth import actor_roles, current_actor, role_required
+from portal.db import get_session
+from portal.forms import ActionForm
+from portal.models import Role, User, UserRole
+from qa.loop import calibration as cs
+from qa.loop.api import RATING_SCHEMA, api_bp
+from qa.loop.errors import LoopError
+from qa.loop.forms import NA, CalibrationForm, calibration_rating_form_class
+from qa.loop.views import bp
+from qa.models import Scorecard, ScorecardVersion
+from qa.queries import turns_of
+
+
+def _calibration(calibration_id: int):
+    session = get_session()
+    try:
+        cal = cs.get_calibration(session, calibration_id)
+    except LoopError:
+        abort(404)
+    if not cs.may_view(session, cal, current_actor(), actor_roles()):
+        abort(404)
+    return cal
+
+
+def _grader_choices() -> list[tuple[str, str]]:
+    rows = get_session().exec(
+        select(User)
+        .join(UserRole, UserRole.user_id == User.id)
+        .where(col(UserRole.role).in_([Role.QA.value, Role.LEAD.value]), col(User.is_active).is_(True))
+        .order_by(User.username)
+    )
+    seen: dict[int, User] = {u.id: u for u in rows}
+    return [(u.username, u.label) for u in seen.values()]
+
+
+def _version_choices() -> list[tuple[int, str]]:
+    session = get_session()
+    rows = session.exec(
+        select(ScorecardVersion, Scorecard)
+        .join(Scorecard, Scorecard.id == ScorecardVersion.scorecard_id)
+        .where(col(Scorecard.active).is_(True))
+        .order_by(Scorecard.id, col(ScorecardVersion.number).desc())
+    )
+    return [(v.id, f"{c.name} v{v.number}") for v, c in rows]
+
+
+@bp.get("/qa/calibrations")
+@role_required(Role.QA, Role.LEAD)
+def calibrations():
+    session = get_session()
+    me = current_actor()
+    roles = actor_roles()
+    rows = [c for c in cs.list_calibrations(session) if cs.may_view(session, c, me, roles)]
+    return render_template("loop/calibrations.html", rows=rows)
+
+
+@bp.route("/qa/calibrations/new", methods=["GET", "POST"])
+@role_required(Role.QA)
+def calibration_new():
+    form = CalibrationForm()
+    form.graders.choices = _grader_choices()
+    form.expert.choices = [("", "—"), *form.graders.choices]
+    form.scorecard_version_id.choices = _version_choices()
+    if request.method == "GET" and request.args.get("interactions"):
+        form.interaction_ids.data = request.args.get("interactions", "")[:2000]
+    status = 200
+    if form.validate_on_submit():
+        raw = [
+            p.strip() for p in (form.interaction_ids.data or "").replace("，", ",").split(",") if p.strip()
+        ]
+        if not all(p.isdigit() for p in raw):
+            form.interaction_ids.errors.append(_("Enter conversation IDs (numbers) separated by commas."))
+            status = 400
+        else:
+            try:
+                cal = cs.create_calibration(
+                    get_session(),
+                    current_actor(),
+                    form.name.data,
+                    [int(p) for p in raw],
+                    form.scorecard_version_id.data,
+                    form.graders.data or [],
+                    form.expert.data or None,
+                )
+            except LoopError as exc:
+                form.name.errors.append(exc.message)
+                status = exc.status
+            else:
+                flash(_("Calibration session created; the graders can start."), "success")
+                return redirect(url_for("loop.calibration", calibration_id=cal.id))
+    elif request.method == "POST":
+        status = 400
+    return render_template("loop/calibration_form.html", form=form), status
+
+
+@bp.get("/qa/calibrations/<int:calibration_id>")
+@role_required(Role.QA, Role.LEAD)
+def calibration(calibration_id: int):
+    cal = _calibration(calibration_id)
+    view = cs.page(get_session(), cal, current_actor())
+    return render_template(
+        "loop/calibration.html",
+        view=view,
+        me=current_actor(),
+        can_close=cal.state.can_close()
+        and (current_actor().id == cal.created_by_id or Role.ADMIN.value in actor_roles()),
+        form=ActionForm(),
+    )
+
+
+@bp.route("/qa/calibrations/<int:calibration_id>/rate/<int:interaction_id>", methods=["GET", "POST"])
+@role_required(Role.QA, Role.LEAD)
+def calibration_rate(calibration_id: int, interaction_id: int):
+    cal = _calibration(calibration_id)
+    session = get_session()
+    view = cs.page(session, cal, current_actor())
+    item = next((i for i in view.interactions if i.id == interaction_id), None)
+    if item is None:
+        abort(404)
+    form_class = calibration_rating_form_class(view.criteria)
+    mine = view.mine.get(item.id, {})
+    if request.method == "GET" and mine:
+        form = form_class(
+            data={f"rating_{cid}": NA if r.value is None else str(r.value) for cid, r in mine.items()}
+        )
+    else:
+        form = form_class()
+    status = 200
+    if form.validate_on_submit():
+        ratings = []
+        for c in view.criteria:
+            raw = getattr(form, f"rating_{c.id}").data
+            ratings.append({"criterion_id": c.id, "value": None if raw == NA else int(raw)})
+        try:
+            cs.submit_ratings(session, current_actor(), cal, item.id, ratings)
+        except LoopError as exc:
+            flash(exc.message, "error")
+            status = exc.status
+        else:
+            flash(_("Your ratings are saved. Others cannot see them until the session closes."), "success")
+            return redirect(url_for("loop.calibration", calibration_id=cal.id))
+    elif request.method == "POST":
+        status = 400
+    return render_template(
+        "loop/calibration_rate.html", view=view, item=item, form=form, turns=turns_of(session, item.id)
+    ), status
+
+
+@bp.post("/qa/calibrations/<int:calibration_id>/close")
+@role_required(Role.QA)
+def calibration_close(calibration_id: int):
+    cal = _calibration(calibration_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        cs.close_calibration(get_session(), current_actor(), cal, is_admin=Role.ADMIN.value in actor_roles())
+    except LoopError as exc:
+        flash(exc.message, "error")
+        view = cs.page(get_session(), cal, current_actor())
+        return render_template(
+            "loop/calibration.html", view=view, me=current_actor(), can_close=True, form=ActionForm()
+        ), exc.status
+    flash(_("The calibration is closed; the results are below."), "success")
+    return redirect(url_for("loop.calibration", calibration_id=cal.id))
+
+
+# --- API -------------------------------------------------------------------------------------------------
+
+
+def _api_calibration(calibration_id: int):
+    session = get_session()
+    try:
+        cal = cs.get_calibration(session, calibration_id)
+    except LoopError as exc:
+        raise ApiError(404, exc.message) from None
+    if not cs.may_view(session, cal, current_actor(), actor_roles()):
+        raise ApiError(404, f"calibration {calibration_id} not found")
+    return cal
+
+
+def _raise(exc: LoopError):
+    raise ApiError(exc.status, exc.message, details=exc.details) from None
+
+
+@api_bp.post("/qa/calibrations")
+@role_required(Role.QA)
+def api_create_calibration():
+    data = json_body(dict)
+    try:
+        cal = cs.create_calibration(
+            get_session(),
+            current_actor(),
+            data.get("name"),
+            data.get("interaction_ids"),
+            data.get("scorecard_version_id"),
+            data.get("graders"),
+            data.get("expert"),
+        )
+    except LoopError as exc:
+        _raise(exc)
+    return jsonify({"id": cal.id}), 201
+
+
+def calibration_dict(cal, viewer: User) -> dict[str, Any]:
+    session = get_session()
+    view = cs.page(session, cal, viewer)
+    names = {u.id: u.username for u in view.graders}
+    body: dict[str, Any] = {
+        "id": cal.id,
+        "name": cal.name,
+        "status": cal.status,
+        "scorecard_version_id": cal.scorecard_version_id,
+        "interaction_ids": [i.id for i in view.interactions],
+        "graders": [u.username for u in view.graders],
+        "progress": [
+            {"grader": names[g], "rated": sorted(done)} for g, done in view.done.items() if g in names
+        ],
+        "my_ratings": [
+            {
+                "interaction_id": iid,
+                "ratings": [{"criterion_id": cid, "value": r.value} for cid, r in sorted(by_c.items())],
+            }
+            for iid, by_c in sorted(view.mine.items())
+        ],
+        "results": view.results or None,
+        "ratings": None,
+    }
+    if view.everyone is not None:
+        body["ratings"] = [
+            {"grader": names.get(g), "interaction_id": iid, "criterion_id": cid, "value": v}
+            for g, by_i in sorted(view.everyone.items())
+            for iid, by_c in sorted(by_i.items())
+            for cid, v in sorted(by_c.items())
+        ]
+    return body
+
+
+@api_bp.get("/qa/calibrations/<int:calibration_id>")
+@role_required(Role.QA, Role.LEAD)
+def api_get_calibration(calibration_id: int):
+    return jsonify(calibration_dict(_api_calibration(calibration_id), current_actor()))
+
+
+@api_bp.post("/qa/calibrations/<int:calibration_id>/ratings")
+@role_required(Role.QA, Role.LEAD)
+def api_calibration_ratings(calibration_id: int):
+    cal = _api_calibration(calibration_id)
+    data = json_body(dict)
+    try:
+        rows = cs.submit_ratings(
+            get_session(), current_actor(), cal, data.get("interaction_id"), data.get("ratings")
+        )
+    except LoopError as exc:
+        _raise(exc)
+    return jsonify(
+        {
+            "interaction_id": data.get("interaction_id"),
+            "ratings": [{"criterion_id": r.criterion_id, "value": r.value} for r in rows],
+        }
+    )
+
+
+@api_bp.post("/qa/calibrations/<int:calibration_id>/close")
+@role_required(Role.QA)
+def api_close_calibration(calibration_id: int):
+    cal = _api_calibration(calibration_id)
+    try:
+        body = cs.close_calibration(
+            get_session(), current_actor(), cal, is_admin=Role.ADMIN.value in actor_roles()
+        )
+    except LoopError as exc:
+        _raise(exc)
+    return jsonify(body)
+
+
+_ID = [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}]
+_RESULTS = openapi.schema(
+    "CalibrationResults",
+    {
+        "type": "object",
+        "required": ["alpha", "graders", "criteria"],
+        "properties": {
+            "alpha": {"type": "number", "nullable": True, "description": "Krippendorff's alpha, interval"},
+            "expert": {"type": "string", "nullable": True},
+            "threshold": {"type": "number"},
+            "graders": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["grader", "deviation", "flagged"],
+                    "properties": {
+                        "grader": {"type": "string"},
+                        "deviation": {"type": "number", "nullable": True},
+                        "bias": {"type": "number", "nullable": True},
+                        "n_units": {"type": "integer"},
+                        "flagged": {"type": "boolean"},
+                        "criteria": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "properties": {
+                                    "criterion_id": {"type": "integer"},
+                                    "deviation": {"type": "number"},
+                                    "bias": {"type": "number"},
+                                },
+                            },
+                        },
+                    },
+                },
+            },
+            "criteria": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["criterion_id", "consensus"],
+                    "properties": {
+                        "criterion_id": {"type": "integer"},
+                        "name": {"type": "string"},
+                        "consensus": {"type": "number", "nullable": True},
+                    },
+                },
+            },
+        },
+    },
+)
+openapi.add(
+    "/qa/calibrations",
+    "post",
+    {
+        "summary": "Open a calibration session (at least two graders; the expert, if named, is the consensus)",
+        "requestBody": json_request_spec(
+            {
+                "type": "object",
+                "required": ["name", "interaction_ids", "scorecard_version_id", "graders"],
+                "properties": {
+                    "name": {"type": "string", "minLength": 1, "maxLength": 200},
+                    "interaction_ids": {
+                        "type": "array",
+                        "minItems": 1,
+                        "maxItems": cs.MAX_INTERACTIONS,
+                        "items": {"type": "integer"},
+                    },
+                    "scorecard_version_id": {"type": "integer"},
+                    "graders": {"type": "array", "minItems": 2, "items": {"type": "string"}},
+                    "expert": {"type": "string", "nullable": True},
+                },
+            }
+        ),
+        "responses": {
+            "201": json_response_spec(
+                "created",
+                {"type": "object", "required": ["id"], "properties": {"id": {"type": "integer"}}},
+            )
+        },
+    },
+)
+openapi.add(
+    "/qa/calibrations/{id}",
+    "get",
+    {
+        "summary": "A calibration session: progress and your own ratings; everyone's ratings once closed",
+        "parameters": _ID,
+        "responses": {"200": json_response_spec("the session", {"type": "object"})},
+    },
+)
+openapi.add(
+    "/qa/calibrations/{id}/ratings",
+    "post",
+    {
+        "summary": "A grader rates every criterion of one interaction of the session (blind; again = replace)",
+        "parameters": _ID,
+        "requestBody": json_request_spec(
+            {
+                "type": "object",
+                "required": ["interaction_id", "ratings"],
+                "properties": {
+                    "interaction_id": {"type": "integer"},
+                    "ratings": {"type": "array", "items": RATING_SCHEMA},
+                },
+            }
+        ),
+        "responses": {
+            "200": json_response_spec(
+                "saved",
+                {
+                    "type": "object",
+                    "properties": {
+                        "interaction_id": {"type": "integer"},
+                        "ratings": {"type": "array", "items": RATING_SCHEMA},
+                    },
+                },
+            ),
+            "409": {"description": "the session is closed"},
+        },
+    },
+)
+openapi.add(
+    "/qa/calibrations/{id}/close",
+    "post",
+    {
+        "summary": "Close the session (its creator) and compute consensus, deviations and alpha",
+        "parameters": _ID,
+        "responses": {
+            "200": json_response_spec("the results", _RESULTS),
+            "409": {"description": "already closed, fewer than two graders rated, or the expert has not"},
+        },
+    },
+)
