@@ -15,12 +15,18 @@ from typing import Any
 from flask import Flask, current_app
 from sqlmodel import Session
 
-from portal.db import get_engine
 from search_index import sync as index_sync
 from search_index.index import SearchIndex
 from search_index.service import SearchEngine, SettingsCache
 
 _KEY = "search.engine"
+
+
+def get_engine(app: Flask):
+    # Imported here: articles.search.runtime is imported while the portal package itself initialises.
+    from portal.db import get_engine as portal_engine
+
+    return portal_engine(app)
 
 
 def load_documents(session: Session, ids: list[int]) -> Mapping[int, Mapping[str, Any] | None]:
