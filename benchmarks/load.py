@@ -1,0 +1,248 @@
+"""Load benchmark (by hand, not in CI): ``portal serve`` with 2 workers on SQLite holding the 69,000 FAQ
+articles, 50 concurrent clients for 60 s, 80 % searches / 15 % article views / 5 % writes (drafts,
+feedback, ticket links), side by side with /healthz on the same server as the ceiling.
+
+    .venv/bin/python benchmarks/load.py [--clients 50] [--duration 60] [--instance DIR] [--limit N]
+
+The instance folder (default benchmarks/out/load-instance) is prepared once: ``portal init``, an admin,
+an agent and a lead with API tokens, then both FAQ files through ``portal import-articles --publish``;
+later runs reuse it.  Traffic goes to 127.0.0.1 only; every phase is bounded in time.
+
+Targets (issue 8): zero errors; search p95 under load < 10 x its single-user p95; mix throughput at least
+1/4 of /healthz throughput.  A JSON report is written to benchmarks/out/load_<time>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import random
+import sqlite3
+import statistics
+import threading
+import time
+from pathlib import Path
+
+from fault_support import BENCH, ROOT, Server, create_user_with_token, free_port, log_line, portal, portal_env
+
+OUT = ROOT / "benchmarks" / "out"
+FILES = ("faq_zh_articles.jsonl", "faq_zh_extra_articles.jsonl")
+
+
+def prepare(instance: Path, limit: int | None) -> dict:
+    marker = instance / "load-ready.json"
+    if marker.exists():
+        return json.loads(marker.read_text())
+    instance.mkdir(parents=True, exist_ok=True)
+    env = portal_env(instance)
+    portal(env, "init")
+    tokens = {
+        "admin": create_user_with_token(env, "bench_admin", "admin"),
+        "agent": create_user_with_token(env, "bench_agent", "agent"),
+        "lead": create_user_with_token(env, "bench_lead", "lead"),
+    }
+    started = time.monotonic()
+    for name in FILES:
+        path = BENCH / name
+        if limit:
+            path = instance / f"limited-{name}"
+            with (BENCH / name).open(encoding="utf-8") as src, path.open("w", encoding="utf-8") as dst:
+                for i, line in enumerate(src):
+                    if i >= limit:
+                        break
+                    dst.write(line)
+        log_line(f"importing {path.name}")
+        portal(env, "import-articles", str(path), "--publish", "--as", "bench_admin", timeout=4 * 3600)
+    info = {"tokens": tokens, "import_seconds": round(time.monotonic() - started, 1)}
+    marker.write_text(json.dumps(info))
+    return info
+
+
+def published_ids(instance: Path) -> list[int]:
+    with sqlite3.connect(instance / "portal.db") as db:
+        return [row[0] for row in db.execute("SELECT id FROM kb_articles WHERE status = 'published'")]
+
+
+def queries() -> list[str]:
+    with (BENCH / "faq_zh_dev_queries.jsonl").open(encoding="utf-8") as fh:
+        return [json.loads(line)["query"] for line in fh if line.strip()]
+
+
+class Client(threading.Thread):
+    """One simulated user: a keep-alive connection, requests back to back until the deadline."""
+
+    def __init__(self, port, token, pick, deadline, seed):
+        super().__init__(daemon=True)
+        self.port, self.token, self.pick, self.deadline = port, token, pick, deadline
+        self.rng = random.Random(seed)
+        self.samples: list[tuple[str, float, int]] = []  # (kind, seconds, status)
+
+    def run(self):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        headers = {"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"}
+        while time.monotonic() < self.deadline:
+            kind, method, path, body = self.pick(self.rng)
+            started = time.perf_counter()
+            try:
+                conn.request(method, path, body=None if body is None else json.dumps(body), headers=headers)
+                response = conn.getresponse()
+                response.read()
+                status = response.status
+            except (OSError, http.client.HTTPException):
+                status = 0
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+            self.samples.append((kind, time.perf_counter() - started, status))
+        conn.close()
+
+
+def run_phase(port, token, pick, clients, duration, seed=1):
+    deadline = time.monotonic() + duration
+    threads = [Client(port, token, pick, deadline, seed * 1000 + i) for i in range(clients)]
+    started = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=duration + 120)
+    elapsed = time.monotonic() - started
+    samples = [s for t in threads for s in t.samples]
+    return summarize(samples, elapsed)
+
+
+def pct(values, p):
+    if not values:
+        return None
+    values = sorted(values)
+    k = max(0, min(len(values) - 1, round(p / 100 * len(values) + 0.5) - 1))
+    return round(values[k] * 1000, 1)
+
+
+def summarize(samples, elapsed):
+    out = {"elapsed_s": round(elapsed, 1), "requests": len(samples), "rps": round(len(samples) / elapsed, 1)}
+    kinds = sorted({k for k, _, _ in samples})
+    out["errors"] = sum(1 for _, _, st in samples if st == 0 or st >= 500 or st in (401, 403, 404))
+    out["by_kind"] = {}
+    for kind in kinds:
+        times = [d for k, d, _ in samples if k == kind]
+        statuses = {}
+        for k, _, st in samples:
+            if k == kind:
+                statuses[str(st)] = statuses.get(str(st), 0) + 1
+        out["by_kind"][kind] = {
+            "n": len(times),
+            "rps": round(len(times) / elapsed, 1),
+            "p50_ms": pct(times, 50),
+            "p95_ms": pct(times, 95),
+            "p99_ms": pct(times, 99),
+            "mean_ms": round(statistics.fmean(times) * 1000, 1),
+            "statuses": statuses,
+        }
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--duration", type=float, default=60)
+    parser.add_argument("--ceiling-duration", type=float, default=20)
+    parser.add_argument("--single-requests", type=int, default=200)
+    parser.add_argument("--instance", type=Path, default=OUT / "load-instance")
+    parser.add_argument("--limit", type=int, default=None, help="import only the first N lines of each file")
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    assert 1 <= args.clients <= 200 and 1 <= args.duration <= 600
+
+    info = prepare(args.instance, args.limit)
+    tokens = info["tokens"]
+    ids = published_ids(args.instance)
+    qs = queries()
+    log_line(f"{len(ids)} published articles, {len(qs)} queries; import took {info['import_seconds']} s")
+    port = free_port()
+    writes = ("draft", "feedback", "ticket")
+    ticket_seq = iter(range(1, 10**9))
+
+    def search(rng):
+        q = rng.choice(qs)
+        from urllib.parse import quote
+
+        return "search", "GET", f"/api/v1/search?q={quote(q)}&limit=10", None
+
+    def mix(rng):
+        r = rng.random()
+        if r < 0.80:
+            return search(rng)
+        if r < 0.95:
+            return "view", "GET", f"/api/v1/articles/{rng.choice(ids)}", None
+        kind = writes[int(rng.random() * 3)]
+        if kind == "draft":
+            body = {
+                "title": f"压测草稿 {rng.random():.6f}",
+                "scenario": "客户无法登录",
+                "solution": "1. 重置密码",
+            }
+            return "write:draft", "POST", "/api/v1/articles", body
+        if kind == "feedback":
+            body = {"helpful": rng.random() < 0.7, "reason": ""}
+            return "write:feedback", "POST", f"/api/v1/articles/{rng.choice(ids)}/feedback", body
+        ticket = f"20240315-L{next(ticket_seq):05d}"
+        return "write:ticket", "POST", f"/api/v1/articles/{rng.choice(ids)}/tickets", {"ticket_id": ticket}
+
+    def healthz(_rng):
+        return "healthz", "GET", "/healthz", None
+
+    env = portal_env(args.instance)
+    report = {
+        "clients": args.clients,
+        "duration_s": args.duration,
+        "workers": args.workers,
+        "articles": len(ids),
+        "import_seconds": info["import_seconds"],
+    }
+    with Server(env, port, workers=args.workers, log=OUT / "load-server.log"):
+        log_line("warm-up")
+        run_phase(port, tokens["agent"], search, 2, 5)
+        log_line("single user: search")
+        single = run_phase(port, tokens["agent"], search, 1, max(5.0, args.single_requests * 0.05))
+        report["single_user_search"] = single["by_kind"]["search"]
+        log_line(f"ceiling: /healthz x {args.clients} for {args.ceiling_duration} s")
+        report["healthz"] = run_phase(port, tokens["agent"], healthz, args.clients, args.ceiling_duration)
+        log_line(f"mix x {args.clients} for {args.duration} s")
+        report["mix"] = run_phase(port, tokens["agent"], mix, args.clients, args.duration)
+
+    s1 = report["single_user_search"]["p95_ms"]
+    sl = report["mix"]["by_kind"]["search"]["p95_ms"]
+    report["targets"] = {
+        "zero_errors": report["mix"]["errors"] == 0,
+        "search_p95_ratio": round(sl / s1, 2) if s1 else None,
+        "search_p95_under_10x": bool(s1) and sl < 10 * s1,
+        "throughput_ratio": round(report["mix"]["rps"] / report["healthz"]["rps"], 3),
+        "throughput_at_least_quarter": report["mix"]["rps"] >= report["healthz"]["rps"] / 4,
+    }
+    OUT.mkdir(parents=True, exist_ok=True)
+    path = OUT / f"load_{time.strftime('%Y%m%d-%H%M%S')}.json"
+    path.write_text(json.dumps(report, ensure_ascii=False, indent=2))
+    print_table(report)
+    print(f"report: {path.relative_to(ROOT)}")
+
+
+def print_table(report):
+    print(f"\n{report['articles']} articles, {report['clients']} clients, {report['workers']} workers")
+    print(f"{'phase/kind':<22}{'n':>8}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}  statuses")
+    rows = [("single-user search", report["single_user_search"])]
+    rows += [("healthz (ceiling)", report["healthz"]["by_kind"]["healthz"])]
+    rows += [(f"mix {k}", v) for k, v in report["mix"]["by_kind"].items()]
+    for name, r in rows:
+        print(
+            f"{name:<22}{r['n']:>8}{r['rps']:>9}{r['p50_ms']:>9}{r['p95_ms']:>9}{r['p99_ms']:>9}  {r['statuses']}"
+        )
+    print(
+        f"mix total: {report['mix']['requests']} requests, {report['mix']['rps']} req/s, errors {report['mix']['errors']}"
+    )
+    print(f"targets: {report['targets']}")
+
+
+if __name__ == "__main__":
+    main()
