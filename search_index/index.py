@@ -641,14 +641,18 @@ class SearchIndex:
         return out
 
     def get(self, article_id: int | str) -> dict[str, Any] | None:
-        """Stored fields of one document, or None."""
+        """Stored fields of one live document, or None."""
         snap = self._snapshot()
-        docnum = (
-            snap.reader.first_id("id", str(article_id)) if ("id", str(article_id)) in snap.reader else None
-        )
-        if docnum is None or not snap.alive[docnum]:
-            return None
-        return dict(snap.reader.stored_fields(docnum))
+        key = str(article_id)
+        for seg_reader, offset in snap.reader.leaf_readers():
+            if seg_reader.segment() is None or ("id", key) not in seg_reader:
+                continue
+            # An updated article leaves a deleted copy in an older segment: take the live one.
+            ids, _w = _read_matcher(seg_reader.postings("id", key))
+            for local in ids:
+                if snap.alive[local + offset]:
+                    return dict(snap.reader.stored_fields(local + offset))
+        return None
 
     def analyze(self, query: Any, synonyms: SynonymMap | None = None) -> AnalyzedQuery:
         """The weighted terms ``search`` would use for ``query`` (for debugging and the search log)."""

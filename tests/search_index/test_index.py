@@ -97,8 +97,11 @@ def test_upsert_replaces_and_delete_removes(ix):
     assert ix.doc_count() == 5
     res = ix.search("变更")
     assert ids(res) == [1]
+    assert ix.get(1)["title"] == "花呗还款方式变更"
     assert ix.delete([1, 999]) == 1
     assert ix.search("变更").total == 0
+    assert ix.get(1) is None
+    assert ix.get(2)["title"] == "借呗提前还款有手续费吗"
     assert ix.doc_count() == 4
     assert 1 not in ix.all_doc_hashes()
 
@@ -279,3 +282,16 @@ def test_write_in_other_process_visible_within_one_second(tmp_path):
             break
         time.sleep(0.02)
     assert found, "a committed write must be visible to another process within one second"
+
+
+def test_traditional_full_width_and_mixed_queries_find_simplified_articles(ix):
+    assert ids(ix.search("花唄還款"))[0] == 1
+    assert ids(ix.search("ＲＥＳＥＴ ＰＡＳＳＷＯＲＤ"))[0] == 5
+    assert ids(ix.search("忘记了 password 怎么 reset"))[0] == 5
+
+
+def test_analyze_exposes_terms_for_the_search_log(ix):
+    aq = ix.analyze("请问花呗怎么还款")
+    assert "花呗" in aq.words and "还款" in aq.words
+    assert "请问" not in aq.words
+    assert ix.analyze("？？").empty
