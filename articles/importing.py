@@ -283,6 +283,18 @@ def import_articles(
         for article in session.exec(select(Article).where(Article.external_id.in_(chunk))).all():
             existing[article.external_id] = article
 
+    # export_lines writes 'kb-<id>' for articles without an external ID; match those back to the article.
+    own_ids = {
+        int(ext[3:]): ext
+        for ext in ext_ids
+        if ext not in existing and ext.startswith("kb-") and ext[3:].isdigit()
+    }
+    for chunk in _chunks(sorted(own_ids), 500):
+        for article in session.exec(
+            select(Article).where(Article.id.in_(chunk), Article.external_id.is_(None))
+        ).all():
+            existing[own_ids[article.id]] = article
+
     tag_cache: dict[str, int] = {}
     all_tags = sorted({t for i in valid for t in i.tags})
     for chunk in _chunks(all_tags, 500):

@@ -79,6 +79,29 @@ def search_document(session: Session, article_id: int) -> dict[str, Any] | None:
     )
 
 
+def search_documents(session: Session, article_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """Documents of many articles in a few queries (for applying a batch of index changes); missing
+    articles are absent from the result."""
+    result: dict[int, dict[str, Any]] = {}
+    paths = category_paths(session)
+    ids = sorted(set(article_ids))
+    for start in range(0, len(ids), 500):
+        articles = session.exec(select(Article).where(Article.id.in_(ids[start : start + 500]))).all()
+        wanted = {a.id: _revision_id(a) for a in articles}
+        revisions = {
+            r.id: r
+            for r in session.exec(
+                select(ArticleRevision).where(ArticleRevision.id.in_([r for r in wanted.values() if r]))
+            ).all()
+        }
+        tags = _tags_by_revision(session, list(revisions))
+        for article in articles:
+            rev = revisions.get(wanted[article.id])
+            if rev is not None:
+                result[article.id] = _document(article, rev, tags.get(rev.id, []), paths)
+    return result
+
+
 def iter_search_documents(session: Session, batch: int = 1000) -> Iterator[dict[str, Any]]:
     """Every article's document, in id order, reading ``batch`` articles per round trip (keyset paging)."""
     paths = category_paths(session)

@@ -140,3 +140,35 @@ def test_iter_search_documents_covers_every_article_in_batches(db):
     docs = list(iter_search_documents(db, batch=10))
     assert len(docs) == 25 and len({d["id"] for d in docs}) == 25
     assert all(d["status"] == "published" and d["content_hash"] for d in docs)
+
+
+def test_batch_search_documents_match_single_ones(db):
+    from articles.search_documents import search_documents
+
+    import_articles(
+        db,
+        [_line(external_id=f"b{i}", title=f"标题 {i}", tags=["t"]) for i in range(5)],
+        actor=None,
+        publish=True,
+    )
+    db.commit()
+    ids = [a.id for a in db.exec(select(Article)).all()]
+    batch = search_documents(db, [*ids, 99999])
+    assert set(batch) == set(ids)
+    assert all(batch[i] == search_document(db, i) for i in ids)
+
+
+def test_export_of_articles_without_external_id_reimports_onto_them(db):
+    from articles import services
+    from articles.importing import export_lines
+
+    agent = make_user(db, "writer", ("agent",))
+    article = services.create_article(db, agent, services.ArticleInput(title="无外部编号", solution="旧"))
+    db.commit()
+    line = json.loads(next(export_lines(db)))
+    assert line["external_id"] == f"kb-{article.id}"
+    line["solution"] = "新"
+    report = import_articles(db, [json.dumps(line, ensure_ascii=False)], actor=None, publish=False)
+    db.commit()
+    assert (report.created, report.updated) == (0, 1)
+    assert _count(db, Article) == 1
