@@ -388,9 +388,12 @@ class VectorMatrix:
                     self._coarse = None  # the data doubled since the PCA fit: refit on next query
                 else:
                     if row >= self._coarse.shape[0]:
-                        self._coarse = None
-                    else:
-                        self._coarse[row] = self._project(vec[None, :])[0]
+                        # Grow with headroom and keep the basis: adding articles one by one must not
+                        # re-project every row each time.
+                        grown = np.zeros((row + 1 + row // 4 + 64, self._coarse.shape[1]), dtype=np.float32)
+                        grown[: self._coarse.shape[0]] = self._coarse
+                        self._coarse = grown
+                    self._coarse[row] = self._project(vec[None, :])[0]
 
     def remove(self, item_id: Any) -> bool:
         """Drop ``item_id``; returns whether it was present. The last row moves into the hole (O(1))."""

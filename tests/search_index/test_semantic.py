@@ -272,3 +272,17 @@ def test_semantic_search_never_raises(caplog):
     with caplog.at_level(logging.ERROR, logger="search_index.semantic"):
         assert semantic.semantic_search(Failing(), m, "query") == []
     assert "semantic search failed" in caplog.text
+
+
+def test_incremental_adds_keep_projection():
+    vecs = random_unit(1200, 32, seed=5)
+    m = VectorMatrix.from_arrays(
+        list(range(1000)), vecs[:1000], exact_below=100, coarse_dim=16, candidates=100
+    )
+    m.top_k(vecs[0], 1)  # fits the projection
+    basis = m._proj
+    for i in range(1000, 1200):
+        m.set(i, vecs[i])
+        assert m.top_k(vecs[i], 1)[0][0] == i
+    assert m._proj is basis  # grown in place, not refitted per insert
+    assert len(m) == 1200
