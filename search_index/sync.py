@@ -38,10 +38,11 @@ import time
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, func, inspect
+from sqlalchemy import event, func, insert, inspect
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, select
@@ -55,6 +56,9 @@ log = logging.getLogger(__name__)
 LOOKBACK = 1000
 #: Changes applied per index commit during catch-up (a bulk import leaves thousands).
 BATCH = 500
+#: More pending changes than this are applied by a full rebuild (reading every article in bulk is far
+#: cheaper than loading thousands one by one after a big import).
+REBUILD_ABOVE = 2000
 #: ``catch_up_if_due`` looks at the database at most this often (seconds) per process.
 POLL_INTERVAL = 0.5
 
@@ -104,6 +108,18 @@ def article_changed(session: Session, article_id: int) -> None:
         return
     seen.add(article_id)
     session.add(SearchChange(article_id=int(article_id)))
+
+
+def articles_changed(session: Session, article_ids: Iterable[int]) -> None:
+    """:func:`article_changed` for many articles at once (bulk import): one multi-row INSERT."""
+    seen: set[int] = session.info.setdefault(_CHANGED_IDS, set())
+    fresh = sorted({int(i) for i in article_ids} - seen)
+    session.info[_DIRTY] = True
+    if not fresh:
+        return
+    seen.update(fresh)
+    now = datetime.now(UTC)
+    session.execute(insert(SearchChange), [{"article_id": i, "created_at": now} for i in fresh])
 
 
 # --- the per-node cursor ----------------------------------------------------------------------------
@@ -267,6 +283,11 @@ class IndexSync:
         """
         applied = 0
         with self.locked(timeout):
+            waiting = len(self.pending())
+            if self.iter_docs is not None and waiting > REBUILD_ABOVE:
+                n = self._rebuild_locked(None)
+                applied += waiting - len(self.pending())
+                log.info("search index: %d changes pending; rebuilt it with %d article(s)", waiting, n)
             while True:
                 with Session(self.engine, expire_on_commit=False) as session:
                     todo = self.pending(session)[:BATCH]

@@ -213,3 +213,20 @@ def test_rebuild_marks_earlier_changes_applied(app, db, statuses):
     assert n == 1
     assert eng.sync.pending() == []
     assert eng.sync.check().clean
+
+
+def test_bulk_changes_are_applied_by_a_rebuild(app, db, monkeypatch):
+    agent, lead, _admin = people(db)
+    articles = [published(db, agent, lead, f"批量导入文章{i}") for i in range(4)]
+    eng = engine(app)
+    eng.index.rebuild([])
+    eng.sync._write_cursor(Cursor())  # forget everything: every change row is pending again
+    monkeypatch.setattr(sync, "REBUILD_ABOVE", 2)
+    rebuilt = []
+    original = IndexSync._rebuild_locked
+    monkeypatch.setattr(IndexSync, "_rebuild_locked", lambda self, p: rebuilt.append(1) or original(self, p))
+    sync.articles_changed(db, [a.id for a in articles])
+    db.commit()
+    assert rebuilt == [1]
+    assert indexed_ids(app) == {a.id for a in articles}
+    assert eng.sync.pending() == []
