@@ -31,9 +31,10 @@ def get_engine(app: Flask):
 
 def load_documents(session: Session, ids: list[int]) -> Mapping[int, Mapping[str, Any] | None]:
     """``{article id: search document or None}`` (None: the article is gone and leaves the index)."""
-    from articles.search_documents import search_document
+    from articles.search_documents import search_documents
 
-    return {article_id: search_document(session, article_id) for article_id in ids}
+    found = search_documents(session, list(ids))
+    return {article_id: found.get(article_id) for article_id in ids}
 
 
 def iter_documents(session: Session):
