@@ -205,15 +205,17 @@ def plan_candidates(
             )
         ),
     )
-    rows = session.connection().execute(stmt).all()
-    ids = {agent_id for _, agent_id, *_ in rows}
+    result = session.connection().execute(stmt)
+    try:
+        # Plain DBAPI tuples: building a million SQLAlchemy Row objects would cost more than the query.
+        rows = result.cursor.fetchall()
+    finally:
+        result.close()
+    ids = {row[1] for row in rows}
     names = (
         dict(session.exec(select(User.id, User.username).where(col(User.id).in_(ids))).all()) if ids else {}
     )
-    candidates = [
-        Candidate(interaction_id=i, agent=names[a], channel=ch, csat=cs, complaint=bool(cp))
-        for i, a, ch, cs, cp in rows
-    ]
+    candidates = [Candidate(i, names[a], ch, cs, bool(cp)) for i, a, ch, cs, cp in rows]
     return candidates, {v: k for k, v in names.items()}
 
 
