@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from tests.e2e.support import SEED_ARTICLES, shot
+from tests.e2e.support import SEED_ARTICLES, assert_no_horizontal_scroll, shot
 
 pytestmark = pytest.mark.e2e
 
@@ -74,6 +74,14 @@ def test_agent_searches_reads_links_a_ticket_and_gives_feedback(open_page):
     shot(page, "agent-invalid-ticket")
     page.locator("main .error-page a.button").click()
     expect(page.locator("main section.kb-tickets li")).to_have_count(1)
+
+    # The ticket page gathers what is known about the ticket, including this article.
+    page.goto(f"/tickets/{TICKET}")
+    expect(page.locator("main h1")).to_contain_text(TICKET)
+    expect(page.locator("main a", has_text=invoice)).to_have_count(1)
+    shot(page, "agent-ticket-page")
+    page.locator("main a", has_text=invoice).click()
+    expect(page.locator("main h1.kb-title")).to_have_text(invoice)
 
     feedback = page.locator("main section.kb-feedback")
     feedback.locator("textarea[name=reason]").fill("步骤清楚，客户一次就开好了")
@@ -174,3 +182,23 @@ def test_lead_rejects_agent_fixes_lead_approves_and_article_is_found(open_page):
     expect(agent.locator("main table.kb-diff td.kb-left", has_text="直接全额退款")).to_have_count(1)
     expect(agent.locator("main table.kb-diff td.kb-right", has_text="核实冷链记录")).to_have_count(1)
     shot(agent, "article-history")
+
+
+def test_agent_on_a_phone_searches_and_reads(open_page):
+    page = open_page("agent", phone=True)
+    toggle = page.locator("header label.nav-toggle-label")
+    expect(toggle).to_be_visible()
+    toggle.click()
+    page.locator("header nav.mainnav a[href='/search']").click()
+    box = page.locator("main form[role=search] input[name=q]")
+    box.fill("没发货")
+    box.press("Enter")
+    hit = page.locator("main li.search-hit", has_text=SEED_ARTICLES[1]["title"])
+    expect(hit).to_have_count(1)
+    assert_no_horizontal_scroll(page)
+    shot(page, "phone-agent-search")
+    hit.locator("a.search-title").click()
+    expect(page.locator("main h1.kb-title")).to_have_text(SEED_ARTICLES[1]["title"])
+    expect(page.locator("main section.kb-feedback button[value=yes]")).to_be_visible()
+    assert_no_horizontal_scroll(page)
+    shot(page, "phone-agent-article")

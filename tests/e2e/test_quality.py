@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.support import USERS, shot
+from tests.e2e.support import USERS, assert_no_horizontal_scroll, shot
 
 pytestmark = pytest.mark.e2e
 
@@ -230,3 +230,48 @@ def test_agent_disputes_and_lead_adjusts_the_score(open_page, tmp_path):
     expect(agent.locator("main table").first).to_contain_text(USERS["agent"].display_name)
     expect(agent.locator("main a", has_text=re.compile(r"^\d+$"))).to_have_count(1)
     shot(agent, "ticket-page")
+
+
+def test_lead_reads_the_reports_and_the_bulletin(open_page, tmp_path):
+    scored_evaluation(open_page, tmp_path)
+    today = datetime.now(CENTRE_TZ).date()
+    lead = open_page("lead")
+    lead.locator("header nav.mainnav a[href='/qa/reports']").click()
+    filters = lead.locator("main form.filters")
+    filters.locator("input[name=from]").fill((today - timedelta(days=7)).isoformat())
+    filters.locator("input[name=to]").fill(today.isoformat())
+    filters.locator("select[name=group_by]").select_option("agent")
+    filters.locator("button[type=submit]").click()
+    expect(lead).to_have_url(re.compile(r"/qa/reports\?"))
+    iqs = lead.locator("main .loop-kpis .tile b").first
+    expect(iqs).to_have_text(re.compile(r"^\d+(\.\d)?$"))
+    expect(lead.locator("main #table-iqs table")).to_contain_text(USERS["agent"].display_name)
+    expect(lead.locator("main #table-iqs svg").first).to_be_visible()  # the chart rendered
+    shot(lead, "lead-reports")
+
+    with lead.expect_download() as download:
+        lead.locator("main .loop-export a.button").click()
+    assert download.value.suggested_filename.endswith(".xlsx"), download.value.suggested_filename
+
+    filters.locator("select[name=group_by]").select_option("channel")
+    filters.locator("button[type=submit]").click()
+    expect(lead.locator("main #table-iqs table tbody tr").first).to_be_visible()
+    shot(lead, "lead-reports-by-channel")
+
+    lead.locator("header nav.mainnav a[href^='/qa/reports/bulletin']").click()
+    expect(lead.locator("main .loop-bulletin h1")).to_be_visible()
+    shot(lead, "lead-quality-bulletin")
+
+
+def test_qa_pages_on_a_phone(open_page, tmp_path):
+    scored = scored_evaluation(open_page, tmp_path)
+    page = open_page("qa", phone=True)
+    page.goto(scored["url"])
+    expect(page.locator("main .qa-total b")).to_be_visible()
+    assert_no_horizontal_scroll(page)
+    shot(page, "phone-qa-evaluation")
+    page.locator("header label.nav-toggle-label").click()
+    page.locator("header nav.mainnav a[href='/qa/queue']").click()
+    expect(page.locator("main h1")).to_be_visible()
+    assert_no_horizontal_scroll(page)
+    shot(page, "phone-qa-queue")
