@@ -303,6 +303,10 @@ class VectorMatrix:
     coarse matrix is simply the float32 vectors (exact); above it, it is a PCA projection to ``coarse_dim``
     dimensions fitted on the stored vectors themselves (refitted when the row count doubles).
 
+    Measured at 68,964 zh articles (use, 512 d, 500 dev queries, CPU time per query on one thread): two-stage
+    p50 6.0 / p95 7.4 ms and 101 MB, full float32 scan 15.1 / 16.9 ms and 202 MB; identical MRR@10 and 99.8 %
+    top-10 overlap with the full scan.
+
     Thread-safe: one lock guards reads and writes (reads are milliseconds).
     """
 
