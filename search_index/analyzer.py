@@ -67,12 +67,15 @@ class _NormTable(dict):
         out = unicodedata.normalize("NFKC", ch).lower()
         out = out.translate(_T2S)
         # Line breaks, tabs and exotic spaces all become one plain space so tokenisation ignores them.
-        if out.isspace():
+        # Punctuation whose compatibility form is longer (… → ...) becomes one space too: it is never
+        # searched, and keeping the text length unchanged keeps highlighting offsets trivial.
+        if out.isspace() or (len(out) > 1 and not _USEFUL_CHARS.search(out)):
             out = " "
         self[code] = out
         return out
 
 
+_USEFUL_CHARS = re.compile(r"[0-9a-z\u3400-\u4dbf\u4e00-\u9fff]")
 _NORM = _NormTable()
 
 

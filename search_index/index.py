@@ -54,7 +54,7 @@ from .analyzer import (
 )
 from .ranker import FieldParams, FieldPostings, Ranker, SegmentView, _read_matcher, segment_postings
 from .schema import RANKED_FIELDS, STATUSES, TEXT_FIELDS, build_schema
-from .snippets import clean_text, make_snippet, match_spans, render
+from .snippets import Highlighter, clean_text, make_snippet, render
 from .synonyms import SynonymMap, default_synonyms
 
 log = logging.getLogger(__name__)
@@ -247,6 +247,13 @@ class AnalyzedQuery:
     text: str
     words: dict[str, float]
     bigrams: dict[str, float]
+    _highlighter: Highlighter | None = field(default=None, repr=False, compare=False)
+
+    def highlighter(self) -> Highlighter:
+        """The snippet highlighter for these terms (built once per query)."""
+        if self._highlighter is None:
+            self._highlighter = Highlighter(self.words.keys(), self.bigrams.keys())
+        return self._highlighter
 
     @property
     def empty(self) -> bool:
@@ -740,14 +747,15 @@ class SearchIndex:
         stored = snap.reader.stored_fields(docnum)
         title = stored.get("title", "")
         words, bigrams = aq.words.keys(), aq.bigrams.keys()
-        title_spans = match_spans(title, words, bigrams)
+        hl = aq.highlighter()
+        title_spans = hl.spans(title)
         snippet = ""
         best = -1
         for name in ("scenario", "solution", "notes"):
             text = clean_text(stored.get(name) or "")
             if not text:
                 continue
-            spans = match_spans(text, words, bigrams)
+            spans = hl.spans(text)
             covered = sum(e - s for s, e in spans)  # matched characters: adjacent terms merge into one span
             if covered > best:
                 best = covered

@@ -1,7 +1,7 @@
 """Highlighted snippets: escape first, then wrap matched terms in ``<mark>``.
 
-The stored text is normalised and tokenised with the same analyzer as the index, a token is marked when
-its index term is one of the query's terms (so ``deleting`` is marked for a query ``delete``), and the
+The stored text is normalised like the index, a word is marked when its index term is one of the query's
+terms (so ``deleting`` is marked for a query ``delete``; Han terms are matched as substrings), and the
 marks are placed on the *original* characters via the normalisation offset map. Every piece of text is
 passed through :func:`html.escape`, so article text can never inject markup.
 """
@@ -9,12 +9,14 @@ passed through :func:`html.escape`, so article text can never inject markup.
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Collection
 
-from .analyzer import _bigram_spans, iter_word_spans, normalize_with_offsets
+from .analyzer import _ASCII_WORD, _term_for, normalize_text, normalize_with_offsets
 
-#: Longest stretch of a field that is tokenised for a snippet (long solutions are cut, not scanned).
-MAX_SCAN_CHARS = 20_000
+#: Longest stretch of a field scanned for a snippet: the beginning of a long answer is enough to show
+#: why it matched, and scanning whole answers for ten hits would cost more than the ranking itself.
+MAX_SCAN_CHARS = 4_000
 
 
 def clean_text(text: str) -> str:
@@ -23,31 +25,76 @@ def clean_text(text: str) -> str:
     return " ".join(text[:MAX_SCAN_CHARS].split())
 
 
-def match_spans(text: str, terms: Collection[str], bigrams: Collection[str] = ()) -> list[tuple[int, int]]:
-    """Return merged ``(start, end)`` ranges of ``text`` (original offsets) that match the query.
+class Highlighter:
+    """Finds the query's terms in article text; build one per search and reuse it for every hit.
 
-    Word terms are tried first; Han bigrams only when no word matched, because a paraphrase may share
-    characters with the article but not whole words.
+    Scanning is done by one compiled regular expression over the normalised text instead of running the
+    analyzer over whole answers: Han terms (and bigrams) are found as substrings, a Latin word is a
+    candidate when it starts with a query stem and is marked when its own stem is a query term.
     """
-    if not text or (not terms and not bigrams):
-        return []
-    text = text[:MAX_SCAN_CHARS]
-    norm, where = normalize_with_offsets(text)
-    raw = [(s, e) for t, s, e in iter_word_spans(norm) if t in terms]
-    if not raw and bigrams:
+
+    def __init__(self, terms: Collection[str], bigrams: Collection[str] = ()):
+        self.terms = set(terms)
+        self.bigrams = {b for b in bigrams if len(b) == 2}
+        self._words = self._compile(
+            [t for t in self.terms if not t.isascii()], [t for t in self.terms if t.isascii()]
+        )
         # Bigrams only: a single shared character is too weak to be worth a mark.
-        raw = [(s, e) for t, s, e in _bigram_spans(norm) if len(t) == 2 and t in bigrams]
-    if not raw:
-        return []
-    spans = sorted((where[s], where[e - 1] + 1) for s, e in raw)
-    merged: list[tuple[int, int]] = [spans[0]]
-    for s, e in spans[1:]:
-        ls, le = merged[-1]
-        if s <= le:
-            merged[-1] = (ls, max(le, e))
-        else:
-            merged.append((s, e))
-    return merged
+        self._bigrams = self._compile(sorted(self.bigrams), [])
+
+    @staticmethod
+    def _compile(literals: list[str], stems: list[str]) -> re.Pattern | None:
+        parts = [re.escape(t) for t in sorted(literals, key=len, reverse=True)]
+        if stems:
+            alternation = "|".join(re.escape(t) for t in sorted(stems, key=len, reverse=True))
+            parts.append(r"(?<![0-9a-z])(?:" + alternation + r")[0-9a-z+#&_%'\-]*")
+        return re.compile("|".join(parts)) if parts else None
+
+    def _find(self, pattern: re.Pattern | None, norm: str, check_latin: bool) -> list[tuple[int, int]]:
+        if pattern is None:
+            return []
+        out = []
+        for m in pattern.finditer(norm):
+            s, e = m.span()
+            if check_latin and norm[s].isascii():
+                word = _ASCII_WORD.match(norm, s)
+                if word is None or _term_for(word.group(), stem=True) not in self.terms:
+                    continue
+                e = word.end()
+            out.append((s, e))
+        return out
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        """Merged ``(start, end)`` ranges of ``text`` (original offsets) that match the query.
+
+        Word terms first; bigrams only when no word matched (a paraphrase may share characters with the
+        article but not whole words).
+        """
+        if not text or (not self.terms and not self.bigrams):
+            return []
+        text = text[:MAX_SCAN_CHARS]
+        norm = normalize_text(text)
+        where = None if len(norm) == len(text) else normalize_with_offsets(text)[1]
+        raw = self._find(self._words, norm, True)
+        if not raw:
+            raw = self._find(self._bigrams, norm, False)
+        if not raw:
+            return []
+        # Without a map the normalised text is as long as the original, so offsets are the same.
+        spans = sorted(raw) if where is None else sorted((where[s], where[e - 1] + 1) for s, e in raw)
+        merged: list[tuple[int, int]] = [spans[0]]
+        for s, e in spans[1:]:
+            ls, le = merged[-1]
+            if s <= le:
+                merged[-1] = (ls, max(le, e))
+            else:
+                merged.append((s, e))
+        return merged
+
+
+def match_spans(text: str, terms: Collection[str], bigrams: Collection[str] = ()) -> list[tuple[int, int]]:
+    """Shorthand for ``Highlighter(terms, bigrams).spans(text)``."""
+    return Highlighter(terms, bigrams).spans(text)
 
 
 def render(text: str, spans: list[tuple[int, int]], start: int = 0, end: int | None = None) -> str:
