@@ -3,7 +3,12 @@
 Playwright. Nothing is installed at run time: Playwright's own browser download is never used.
 
 Every page opened through ``open_page`` is watched: a JavaScript console error (CSP violations included),
-an uncaught page error or a 5xx response fails the test that caused it.
+an uncaught page error, a 5xx response, or English interface text on a Chinese page (checked by ``shot``)
+fails the test that caused it, after the test has run to its end so that one run lists every problem.
+Screenshots go to test-output/screenshots/ (FAILED-*.png for the pages of a failed test), the server's log
+to test-output/e2e-server-<worker>.log.
+
+Run them alone with ``.venv/bin/pytest -m e2e`` (they are part of ``make test``).
 """
 
 from __future__ import annotations
@@ -340,10 +345,11 @@ def open_page(request, browser, portal_server, browser_problems) -> Iterator[Cal
         if failed:
             SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
             for index, page in enumerate(context.pages):
-                page.screenshot(
-                    path=str(SCREENSHOT_DIR / f"FAILED-{request.node.name}-{number}-{index}.png"),
-                    full_page=True,
-                )
+                path = SCREENSHOT_DIR / f"FAILED-{request.node.name}-{number}-{index}.png"
+                try:
+                    page.screenshot(path=str(path), full_page=True)
+                except Exception as exc:  # a crashed page must not hide the test's own failure
+                    print(f"no screenshot of {page.url}: {exc}")
         context.close()
 
 

@@ -130,3 +130,17 @@ def test_phone_viewport_shows_the_menu_toggle(open_page):
     desktop = open_page("admin")
     expect(desktop.locator("header label.nav-toggle-label")).to_be_hidden()
     expect(desktop.locator("header nav.mainnav")).to_be_visible()
+
+
+def test_a_csp_violation_is_caught_as_a_console_error(page, browser_problems):
+    """The guard every journey relies on: an inline script (forbidden by our CSP) is reported."""
+    page.goto("/login")
+    with page.expect_console_message(lambda m: "Content Security Policy" in m.text):
+        page.evaluate(
+            "() => { const s = document.createElement('script'); s.textContent = 'window.x = 1';"
+            " document.body.appendChild(s); }"
+        )
+    assert page.evaluate("() => window.x") is None  # the browser refused to run it
+    found = [item for item in browser_problems.items if "Content Security Policy" in item]
+    assert found, browser_problems.items
+    browser_problems.console.clear()  # seen on purpose; the journeys must never produce it
