@@ -78,8 +78,8 @@ class SyncBusy(RuntimeError):
 def empty_safe(index: SearchIndex, call: Callable[[], Any], empty: Any) -> Any:
     """``call()``, or ``empty`` when it fails only because the Whoosh index holds no segment at all.
 
-    ``SearchIndex`` cannot build a reader snapshot of a brand-new (or rebuilt-from-nothing) index yet
-    (AttributeError in ``_build_snapshot``); an empty index simply has nothing to return.
+    Defensive: some ``SearchIndex`` versions could not build a reader snapshot of a brand-new (or
+    rebuilt-from-nothing) index (AttributeError); an empty index simply has nothing to return.
     """
     try:
         return call()
