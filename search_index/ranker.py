@@ -14,6 +14,7 @@ number goes straight to ``searcher.stored_fields``.
 from __future__ import annotations
 
 import math
+from array import array
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -72,11 +73,22 @@ def _read_matcher(m) -> tuple[list[int], list[float]]:
     return ids, weights
 
 
+def _extend(target: array, values) -> None:
+    # array.extend refuses an array of another type code (Whoosh may hand out 'B' or 'd' arrays).
+    if isinstance(values, array) and values.typecode != target.typecode:
+        values = values.tolist()
+    target.extend(values)
+
+
 def segment_postings(seg_reader, fieldnames: Iterable[str]) -> dict[str, FieldPostings]:
     """Build :class:`FieldPostings` for ``fieldnames`` from one Whoosh segment reader."""
     wanted = set(fieldnames)
     ndocs = seg_reader.doc_count_all()
-    per_field: dict[str, tuple[list[str], list[int], list, list]] = {f: ([], [0], [], []) for f in wanted}
+    # array('i'/'f') instead of lists of Python numbers: 4 bytes a posting instead of ~36, which keeps a
+    # worker's peak (and, as CPython rarely returns freed memory, its lasting) RSS low at 70,000 articles.
+    per_field: dict[str, tuple[list[str], list[int], array, array]] = {
+        f: ([], [0], array("i"), array("f")) for f in wanted
+    }
     schema = seg_reader.schema
     terms = getattr(seg_reader, "_terms", None)
     if terms is not None and hasattr(terms, "items"):
@@ -92,8 +104,8 @@ def segment_postings(seg_reader, fieldnames: Iterable[str]) -> dict[str, FieldPo
                 ids, weights = _read_matcher(m)
             vocab, ptr, allids, allw = per_field[fieldname]
             vocab.append(tbytes.decode("utf-8"))
-            allids.append(ids)
-            allw.append(weights)
+            _extend(allids, ids)
+            _extend(allw, weights)
             ptr.append(ptr[-1] + len(ids))
     else:  # pragma: no cover - other codecs: slower, public API only
         for fieldname in wanted:
@@ -101,13 +113,13 @@ def segment_postings(seg_reader, fieldnames: Iterable[str]) -> dict[str, FieldPo
             for text in seg_reader.field_terms(fieldname):
                 ids, weights = _read_matcher(seg_reader.postings(fieldname, text))
                 vocab.append(text)
-                allids.append(ids)
-                allw.append(weights)
+                _extend(allids, ids)
+                _extend(allw, weights)
                 ptr.append(ptr[-1] + len(ids))
     out: dict[str, FieldPostings] = {}
     for fieldname, (vocab, ptr, allids, allw) in per_field.items():
-        docs = np.fromiter((d for ids in allids for d in ids), dtype=np.int32, count=ptr[-1])
-        tfs = np.fromiter((w for ws in allw for w in ws), dtype=np.float32, count=ptr[-1])
+        docs = np.frombuffer(allids, dtype=np.int32).copy() if ptr[-1] else np.zeros(0, np.int32)
+        tfs = np.frombuffer(allw, dtype=np.float32).copy() if ptr[-1] else np.zeros(0, np.float32)
         doclen = np.bincount(docs, weights=tfs, minlength=ndocs).astype(np.float32)
         out[fieldname] = FieldPostings(
             vocab={t: i for i, t in enumerate(vocab)},
