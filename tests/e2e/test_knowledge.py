@@ -165,6 +165,11 @@ def test_lead_rejects_agent_fixes_lead_approves_and_article_is_found(open_page):
     expect(lead.locator(".flash-success")).to_be_visible()
     expect(lead.locator("main table tbody tr", has_text=title)).to_have_count(0)
 
+    # The knowledge dashboard (KCS metrics) renders for the lead.
+    lead.locator("header nav.mainnav a[href='/kcs']").click()
+    expect(lead.locator("main .tiles .tile")).to_have_count(4)
+    shot(lead, "lead-knowledge-dashboard")
+
     # Live for everyone, and found by a search in the customer's words.
     reader = open_page("agent")
     search(reader, "冷链 融化 赔付")
