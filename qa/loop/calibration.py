@@ -36,9 +36,17 @@ MAX_GRADERS = 20
 GRADER_ROLES = {Role.QA.value, Role.LEAD.value, Role.ADMIN.value}
 
 
+MAX_ID = 2**31 - 1
+
+
+def is_id(value: Any) -> bool:
+    """A database id: a positive whole number that fits a 32-bit column."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID
+
+
 def _int_list(value: Any, field: str) -> list[int]:
-    if not isinstance(value, list) or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
-        raise LoopError(f"{field} must be a list of integers", details={"field": field})
+    if not isinstance(value, list) or not all(is_id(v) for v in value):
+        raise LoopError(f"{field} must be a list of ids (positive integers)", details={"field": field})
     return value
 
 
@@ -64,8 +72,10 @@ def create_calibration(
     unknown = [i for i in ids if i not in found]
     if unknown:
         raise LoopError(f"interactions {unknown} do not exist", details={"field": "interaction_ids"})
-    if isinstance(scorecard_version_id, bool) or not isinstance(scorecard_version_id, int):
-        raise LoopError("scorecard_version_id must be an integer", details={"field": "scorecard_version_id"})
+    if not is_id(scorecard_version_id):
+        raise LoopError(
+            "scorecard_version_id must be an id (positive integer)", details={"field": "scorecard_version_id"}
+        )
     version = session.get(ScorecardVersion, scorecard_version_id)
     if version is None:
         raise LoopError(
@@ -170,8 +180,10 @@ def submit_ratings(
         raise LoopError("you are not a grader of this calibration", 403)
     if not cal.state.can_rate():
         raise LoopError("the calibration is closed", 409)
-    if isinstance(interaction_id, bool) or not isinstance(interaction_id, int):
-        raise LoopError("interaction_id must be an integer", details={"field": "interaction_id"})
+    if not is_id(interaction_id):
+        raise LoopError(
+            "interaction_id must be an id (positive integer)", details={"field": "interaction_id"}
+        )
     if interaction_id not in interaction_ids(session, cal):
         raise LoopError(
             f"interaction {interaction_id} is not part of this calibration",
@@ -183,8 +195,10 @@ def submit_ratings(
     comments: dict[Any, str] = {}
     for i, r in enumerate(ratings):
         cid = r.get("criterion_id") if isinstance(r, dict) else None
-        if isinstance(cid, bool) or not isinstance(cid, int):
-            raise LoopError(f"ratings[{i}] needs an integer criterion_id", details={"field": f"ratings[{i}]"})
+        if not is_id(cid):
+            raise LoopError(
+                f"ratings[{i}] needs a criterion_id (positive integer)", details={"field": f"ratings[{i}]"}
+            )
         if cid in values:
             raise LoopError(f"criterion {cid} is rated twice", details={"field": f"ratings[{i}]"})
         comment = r.get("comment") or ""

@@ -17,8 +17,17 @@ def _text(x: float, y: float, content: str, cls: str, anchor: str = "start") -> 
     return f'<text x="{x:.1f}" y="{y:.1f}" class="{cls}" text-anchor="{anchor}">{escape(content)}</text>'
 
 
-def bar_chart(items: list[tuple[str, float | None, str]], title: str, maximum: float = 100.0) -> Markup:
-    """Horizontal bars: ``(label, value 0..maximum or None, note)``; a dashed line marks 80."""
+def bar_chart(
+    items: list[tuple[str, float | None, str]],
+    title: str,
+    maximum: float = 100.0,
+    *,
+    target: float | None = 80.0,
+    bad_below: float | None = 60.0,
+    bad_above: float | None = None,
+) -> Markup:
+    """Horizontal bars: ``(label, value 0..maximum or None, note)``; a dashed line marks ``target``; bars
+    below ``bad_below`` (scores) or above ``bad_above`` (failure rates) are drawn in the warning colour."""
     if not items:
         return Markup("")
     plot = CHART_WIDTH - LABEL_WIDTH - 70
@@ -31,18 +40,22 @@ def bar_chart(items: list[tuple[str, float | None, str]], title: str, maximum: f
         y = 10 + i * BAR_HEIGHT
         parts.append(_text(LABEL_WIDTH - 8, y + 17, label[:14], "loop-chart-label", "end"))
         width = 0.0 if value is None else max(0.0, min(1.0, value / maximum)) * plot
-        cls = "loop-bar" + (" loop-bar-low" if value is not None and value < 60 else "")
+        bad = value is not None and (
+            (bad_below is not None and value < bad_below) or (bad_above is not None and value > bad_above)
+        )
+        cls = "loop-bar" + (" loop-bar-low" if bad else "")
         parts.append(
             f'<rect x="{LABEL_WIDTH}" y="{y + 3}" width="{width:.1f}" height="{BAR_HEIGHT - 8}" class="{cls}" rx="2"/>'
         )
         shown = format_score(value) + (f" ({note})" if note else "")
         parts.append(_text(LABEL_WIDTH + width + 6, y + 17, shown, "loop-chart-value"))
-    mark = LABEL_WIDTH + 0.8 * plot
-    parts.append(
-        f'<line x1="{mark:.1f}" y1="6" x2="{mark:.1f}" y2="{height - 18}" class="loop-chart-target" '
-        f'stroke-dasharray="4 3"/>'
-    )
-    parts.append(_text(mark, height - 4, f"{maximum * 0.8:g}", "loop-chart-axis", "middle"))
+    if target is not None:
+        mark = LABEL_WIDTH + target / maximum * plot
+        parts.append(
+            f'<line x1="{mark:.1f}" y1="6" x2="{mark:.1f}" y2="{height - 18}" class="loop-chart-target" '
+            f'stroke-dasharray="4 3"/>'
+        )
+        parts.append(_text(mark, height - 4, f"{target:g}", "loop-chart-axis", "middle"))
     parts.append("</svg>")
     # Safe: every text piece went through escape() and the rest is numbers and fixed markup.
     return Markup("".join(parts))  # noqa: S704  # nosec B704
@@ -53,7 +66,7 @@ def line_chart(points: list[tuple[str, float | None]], title: str, maximum: floa
     present = [(k, v) for k, v in points if v is not None]
     if not present:
         return Markup("")
-    height, left, right, top, bottom = 260, 44, 20, 24, 40
+    height, left, right, top, bottom = 260, 60, 50, 24, 40
     plot_w, plot_h = CHART_WIDTH - left - right, height - top - bottom
     step = plot_w / max(1, len(present) - 1)
     coords = [

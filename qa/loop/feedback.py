@@ -158,7 +158,7 @@ def open_dispute(
     if (
         not isinstance(criteria, list)
         or not criteria
-        or not all(isinstance(c, int) and not isinstance(c, bool) for c in criteria)
+        or not all(isinstance(c, int) and not isinstance(c, bool) and 0 < c < 2**31 for c in criteria)
     ):
         raise LoopError("choose at least one criterion to dispute", details={"field": "criteria"})
     known = _criteria_of(session, evaluation.scorecard_version_id)
@@ -222,7 +222,7 @@ def _parse_adjustments(value: Any, known: dict[int, ScorecardCriterion]) -> dict
     out: dict[int, dict[str, Any]] = {}
     for i, r in enumerate(value):
         cid = r.get("criterion_id") if isinstance(r, dict) else None
-        if isinstance(cid, bool) or not isinstance(cid, int):
+        if isinstance(cid, bool) or not isinstance(cid, int) or not 0 < cid < 2**31:
             raise LoopError(f"ratings[{i}] needs an integer criterion_id", details={"field": f"ratings[{i}]"})
         if cid not in known:
             raise LoopError(
@@ -231,7 +231,7 @@ def _parse_adjustments(value: Any, known: dict[int, ScorecardCriterion]) -> dict
         if cid in out:
             raise LoopError(f"criterion {cid} appears twice", details={"field": f"ratings[{i}]"})
         val = r.get("value")
-        if val is not None and (isinstance(val, bool) or not isinstance(val, int)):
+        if val is not None and (isinstance(val, bool) or not isinstance(val, int) or abs(val) > 1000):
             raise LoopError(
                 f"ratings[{i}].value must be a whole number or null", details={"field": f"ratings[{i}]"}
             )

@@ -76,6 +76,9 @@ def _charts(report: reports.Report) -> dict:
         "failures": charts.bar_chart(
             [(f["criterion"], f["rate"] * 100, f"{f['failed']}/{f['rated']}") for f in report.failures],
             _("Criterion failure rates"),
+            target=None,
+            bad_below=None,
+            bad_above=20.0,
         ),
     }
 
