@@ -72,3 +72,21 @@ class SearchSetting(SQLModel, table=True):
     revision: int = Field(default=0)
     updated_at: datetime = Field(default_factory=_utcnow)
     updated_by: int | None = Field(default=None)
+
+
+class SearchVector(SQLModel, table=True):
+    """The semantic vector of one article (DESIGN §2): computed once, shared by every worker and node.
+
+    ``content_hash`` is the hash of the embedded text and the model name (:mod:`search_index.vectors`), so an
+    unchanged article is never re-embedded and a model change re-embeds everything.  ``vector`` holds
+    ``dim`` little-endian float16 values (:func:`search_index.semantic.vector_to_bytes`).
+    """
+
+    __tablename__ = "search_vectors"
+
+    article_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    model: str = Field(sa_type=sa.String(40), index=True)
+    content_hash: str = Field(sa_type=sa.String(64))
+    dim: int = Field(default=0)
+    vector: bytes = Field(sa_type=sa.LargeBinary)
+    updated_at: datetime = Field(default_factory=_utcnow)

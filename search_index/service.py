@@ -15,7 +15,7 @@ import re
 import threading
 import time
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,10 +24,12 @@ from sqlmodel import Session, select
 
 from . import analyzer
 from .analyzer import load_user_dictionary, normalize_text
-from .index import SearchHit, SearchIndex, SearchResults
+from .fusion import LEXICAL_DEPTH, SEMANTIC_DEPTH, fuse
+from .index import MAX_LIMIT, SearchHit, SearchIndex, SearchResults, analyze_query
 from .models import LOG_FILTER_MAX, LOG_QUERY_MAX, SearchLog, SearchSetting
 from .sync import IndexSync, empty_safe
 from .synonyms import SynonymMap, default_synonyms
+from .vectors import VectorStore, visible_docnums
 
 log = logging.getLogger(__name__)
 
@@ -196,11 +198,17 @@ class SearchEngine:
     """What one worker process searches with: its index, its index sync and its settings cache."""
 
     def __init__(
-        self, index: SearchIndex, sync: IndexSync | None = None, settings: SettingsCache | None = None
+        self,
+        index: SearchIndex,
+        sync: IndexSync | None = None,
+        settings: SettingsCache | None = None,
+        vectors: VectorStore | None = None,
     ):
         self.index = index
         self.sync = sync
         self.settings = settings
+        #: The semantic side (model, vector matrix); ``None`` or disabled means lexical search only.
+        self.vectors = vectors
 
     def prepare(self, session: Session) -> None:
         """Before a search: apply index changes of other workers/nodes and reload edited settings."""
@@ -208,6 +216,8 @@ class SearchEngine:
             self.settings.refresh_if_due(session)
         if self.sync is not None:
             self.sync.catch_up_if_due(session)
+        if self.vectors is not None:
+            self.vectors.catch_up_if_due()
 
     @property
     def synonyms(self) -> SynonymMap | None:
@@ -248,27 +258,80 @@ def _ranked_hits(
     limit: int,
     offset: int,
 ) -> SearchResults:
-    """The ranked page. Today: the lexical ranking of :meth:`SearchIndex.search`.
-
-    Semantic fusion goes here: ask the index for ``search_index.fusion.LEXICAL_DEPTH`` hits with the same
-    filters, ``VectorMatrix.top_k(allowed_ids=...)`` for the semantic side, ``fusion.fuse`` both, and cut
-    ``offset:offset+limit`` from the fused list (``total`` stays the lexical count unless the semantic side
-    adds hits).  Everything around it (visibility, logging, the callers) stays as it is.
-    """
+    """The ranked page: the lexical ranking of :meth:`SearchIndex.search`, fused with the semantic ranking
+    (:mod:`search_index.fusion`) when the engine has a loaded model.  Any semantic failure gives the lexical
+    page (logged once per process)."""
     index = engine.index if isinstance(engine, SearchEngine) else engine
     synonyms = engine.synonyms if isinstance(engine, SearchEngine) else None
-    return empty_safe(
-        index,
-        lambda: index.search(
-            query,
-            statuses=statuses,
-            category=category,
-            tag=tag,
-            limit=limit,
-            offset=offset,
-            synonyms=synonyms,
-        ),
-        SearchResults(query=query, total=0, offset=offset, limit=limit),
+    vectors = engine.vectors if isinstance(engine, SearchEngine) else None
+    empty = SearchResults(query=query, total=0, offset=offset, limit=limit)
+
+    def lexical(lim: int, off: int) -> SearchResults:
+        return empty_safe(
+            index,
+            lambda: index.search(
+                query, statuses=statuses, category=category, tag=tag, limit=lim, offset=off, synonyms=synonyms
+            ),
+            empty,
+        )
+
+    if vectors is None or not vectors.enabled or offset + limit > MAX_LIMIT:
+        return lexical(limit, offset)
+    lex = lexical(max(LEXICAL_DEPTH, offset + limit), 0)
+    try:
+        return _fused(index, vectors, query, lex, statuses, category, tag, synonyms, limit, offset)
+    except Exception:
+        vectors._fail("fused search")
+        out = lexical(limit, offset)
+        return out
+
+
+def _fused(
+    index: SearchIndex,
+    vectors: VectorStore,
+    query: str,
+    lex: SearchResults,
+    statuses: tuple[str, ...],
+    category: str | None,
+    tag: str | None,
+    synonyms: SynonymMap | None,
+    limit: int,
+    offset: int,
+) -> SearchResults:
+    """Fuse the lexical top ``LEXICAL_DEPTH`` with the semantic top ``SEMANTIC_DEPTH`` (same filters)."""
+    narrow = category is not None or tag is not None
+    sem_all = vectors.search(query, k=20 * SEMANTIC_DEPTH if narrow else 4 * SEMANTIC_DEPTH)
+    snap, allowed = visible_docnums(
+        index, [i for i, _ in sem_all], statuses=statuses, category=category, tag=tag
+    )
+    semantic_side = [(i, s) for i, s in sem_all if i in allowed][:SEMANTIC_DEPTH]
+    lexical_side = [(h.id, h.score) for h in lex.hits]
+    # Lexical hits this worker has no vector for yet are embedded in the background.
+    vectors.note_missing([h.id for h in lex.hits[:LEXICAL_DEPTH]])
+    fused = fuse(lexical_side[:LEXICAL_DEPTH], semantic_side)
+    by_id = {h.id: h for h in lex.hits}
+    fused_ids = {i for i, _ in fused}
+    # Below the fused head, the rest of the lexical ranking keeps its order.
+    ranking = fused + [(h.id, 0.0) for h in lex.hits[LEXICAL_DEPTH:] if h.id not in fused_ids]
+    extra = sum(1 for i, _ in fused if i not in by_id)
+    page = ranking[offset : offset + limit]
+    aq = None
+    hits = []
+    for item_id, score in page:
+        hit = by_id.get(item_id)
+        if hit is None:
+            if aq is None:
+                aq = analyze_query(query, index.synonyms if synonyms is None else synonyms)
+            hit = index._hit(snap, allowed[item_id], score, aq)
+        hits.append(replace(hit, score=round(float(score), 4)) if item_id in fused_ids else hit)
+    return SearchResults(
+        query=lex.query,
+        total=lex.total + extra,
+        hits=hits,
+        suggestion=lex.suggestion,
+        offset=offset,
+        limit=limit,
+        terms=lex.terms,
     )
 
 

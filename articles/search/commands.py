@@ -34,6 +34,28 @@ def reindex_command() -> None:
 
         n = engine.sync.rebuild(progress)
     click.echo(f"Indexed {n} article(s) into {engine.index.index_dir}")
+    _reindex_vectors(engine, total)
+
+
+def _reindex_vectors(engine, total: int) -> None:
+    vectors = engine.vectors
+    if vectors is None or not vectors.ensure_model():
+        state = vectors.status() if vectors is not None else {"state": "off", "reason": ""}
+        click.echo(
+            f"Semantic search {state['state']}; no article vectors computed. {state['reason']}".rstrip()
+        )
+        return
+    done = [0]
+    with click.progressbar(
+        length=total, label=f"Embedding articles ({vectors.model_name})", file=sys.stderr
+    ) as bar:
+
+        def progress(n: int) -> None:
+            bar.update(n - done[0])
+            done[0] = n
+
+        n = vectors.rebuild(progress)
+    click.echo(f"Computed {n} article vector(s) with {vectors.model_name}")
 
 
 def _show(label: str, ids: list) -> None:
@@ -51,7 +73,19 @@ def check_index_command() -> None:
     _show("missing", report.missing)
     _show("stale", report.stale)
     _show("extra", report.extra)
-    if not report.clean:
+    clean = report.clean
+    vectors = engine.vectors
+    if vectors is not None and vectors.ensure_model():
+        vreport = vectors.check()
+        _show("vectors missing", vreport.missing)
+        _show("vectors stale", vreport.stale)
+        _show("vectors extra", vreport.extra)
+        clean = clean and vreport.clean
+        if vreport.clean:
+            click.echo(f"Vectors OK: {vreport.checked} article vector(s) ({vectors.model_name}).")
+    elif vectors is not None:
+        click.echo(f"Semantic search {vectors.status()['state']}: vectors not checked.")
+    if not clean:
         click.echo("The index differs from the database; run `portal reindex`.", err=True)
         sys.exit(1)
     click.echo(f"Index OK: {report.checked} article(s) match the database.")

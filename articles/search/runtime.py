@@ -18,6 +18,7 @@ from sqlmodel import Session
 from search_index import sync as index_sync
 from search_index.index import SearchIndex
 from search_index.service import SearchEngine, SettingsCache
+from search_index.vectors import VectorStore
 
 _KEY = "search.engine"
 
@@ -52,17 +53,43 @@ def get_search_engine(app: Flask | None = None) -> SearchEngine:
     index = SearchIndex(app.config["INDEX_DIR"])
     db_engine = get_engine(app)
     sync = index_sync.IndexSync(index, db_engine, load_documents, iter_documents)
-    engine = SearchEngine(index, sync, SettingsCache())
+    # The model is loaded once per process (a failure is logged and leaves search lexical, never a crash):
+    # in a worker, in a background thread (searches are lexical for those seconds); in tests, right away.
+    testing = bool(app.config.get("TESTING"))
+    vectors = VectorStore(
+        db_engine,
+        load_documents,
+        iter_documents,
+        app.config.get("SEMANTIC", "off"),
+        background=not testing,
+        eager=testing,
+    )
+    engine = SearchEngine(index, sync, SettingsCache(), vectors)
+    if not testing and vectors.setting != "off":
+        vectors.start_in_background(lambda: index_sync.empty_safe(index, index.all_doc_hashes, {}))
     app.extensions[_KEY] = (os.getpid(), engine)
     # A weak reference: the hook registry must not keep test apps (and their open indexes) alive.
     app_ref = weakref.ref(app)
 
     def _sync_for_commit():
         target = app_ref()
-        return get_search_engine(target).sync if target is not None else None
+        return _CommitHook(get_search_engine(target)) if target is not None else None
 
     index_sync.register(db_engine, _sync_for_commit)
     return engine
+
+
+class _CommitHook:
+    """What runs after a commit that changed articles: the index first, then the vectors (never raising)."""
+
+    def __init__(self, engine: SearchEngine):
+        self.engine = engine
+
+    def safe_catch_up(self, *, timeout: float = 5.0) -> int:
+        applied = self.engine.sync.safe_catch_up(timeout=timeout) if self.engine.sync is not None else 0
+        if self.engine.vectors is not None:
+            self.engine.vectors.safe_catch_up()
+        return applied
 
 
 def start(app: Flask) -> None:
@@ -75,6 +102,15 @@ def start(app: Flask) -> None:
         with Session(get_engine(app)) as session:
             engine.settings.refresh_if_due(session)
     engine.sync.start()
+    if engine.vectors is not None and engine.vectors.enabled and app.config.get("TESTING"):
+        try:
+            engine.vectors.load()
+            # Articles nobody has embedded yet (semantic search just switched on, a new model): in the
+            # background, so start-up stays fast; searches meanwhile fuse what is there.
+            indexed = index_sync.empty_safe(engine.index, engine.index.all_doc_hashes, {})
+            engine.vectors.schedule(engine.vectors.matrix.missing(indexed))
+        except Exception:
+            engine.vectors._fail("loading the article vectors")
 
 
 def _tables_exist(app: Flask) -> bool:

@@ -118,6 +118,11 @@ def synonyms():
         status = 400
     from search_index.synonyms import default_synonyms
 
+    vectors = get_search_engine().vectors
     return render_template(
-        "search/synonyms.html", form=form, errors=errors, bundled_rules=len(default_synonyms().rules)
+        "search/synonyms.html",
+        form=form,
+        errors=errors,
+        bundled_rules=len(default_synonyms().rules),
+        semantic=vectors.status() if vectors is not None else {"state": "off", "setting": "off"},
     ), status

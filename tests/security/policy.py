@@ -80,6 +80,7 @@ POLICY: dict[str, str | tuple[str, ...]] = {
     "search.analytics": LEAD,
     "search.synonyms": ADMIN,
     "search_api.search": ("agent", "lead", "qa"),
+    "search_similar.duplicates": ("agent", "lead"),  # possible duplicates while writing an article
     # quality inspection (DESIGN §3): QA specialists work, leads read for disputes, admins set masking
     "qa.interactions": ("lead", "qa"),
     "qa.interaction": ("lead", "qa"),

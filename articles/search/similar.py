@@ -1,0 +1,123 @@
+"""'Similar articles' on the article page and 'possible duplicates' on the article form and the review page.
+
+Both come from this worker's vector matrix (:mod:`search_index.vectors`) and the model's cosine thresholds
+(:func:`search_index.fusion.thresholds_for`).  Computed server-side while the page renders, through the
+template global ``semantic_panel``; ``GET /search/duplicates`` serves the same list as JSON for the form's
+as-you-type check.  With semantic search off or failed, the panel is simply empty.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Blueprint, jsonify, request
+from jinja2 import Undefined
+
+from articles.search.runtime import get_search_engine
+from portal.auth import role_required
+from portal.models import Role
+from search_index.vectors import visible_docnums
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("search_similar", __name__)
+
+#: How many similar articles or possible duplicates a panel shows.
+SHOW = 5
+#: Statuses a possible duplicate may have (an author should see work in review too).
+DUPLICATE_STATUSES = ("published", "in_review")
+MAX_TEXT = 400
+
+
+@dataclass
+class Panel:
+    kind: str  # "similar" | "duplicates" | ""
+    items: list[dict[str, Any]] = field(default_factory=list)
+    enabled: bool = False
+
+
+def _described(engine, hits: list[tuple[Any, float]], statuses: tuple[str, ...]) -> list[dict[str, Any]]:
+    snap, docnums = visible_docnums(engine.index, [i for i, _ in hits], statuses=statuses)
+    out = []
+    for item_id, score in hits:
+        docnum = docnums.get(item_id)
+        if docnum is None:
+            continue
+        stored = snap.reader.stored_fields(docnum)
+        out.append(
+            {
+                "id": item_id,
+                "title": stored.get("title", ""),
+                "status": stored.get("status", ""),
+                "score": score,
+            }
+        )
+        if len(out) >= SHOW:
+            break
+    return out
+
+
+def similar_articles(article_id: int) -> list[dict[str, Any]]:
+    """Published articles (not itself) with cosine >= the model's 'similar' threshold, best first."""
+    engine = get_search_engine()
+    vectors = engine.vectors
+    if vectors is None or not vectors.enabled:
+        return []
+    similar, _dup = vectors.thresholds()
+    return _described(engine, vectors.similar(int(article_id), 4 * SHOW, similar), ("published",))
+
+
+def possible_duplicates(title: str, scenario: str = "", exclude: int | None = None) -> list[dict[str, Any]]:
+    """Articles whose vector is within the 'duplicate' threshold of a draft's title (and scenario)."""
+    engine = get_search_engine()
+    vectors = engine.vectors
+    if vectors is None or not vectors.enabled:
+        return []
+    _sim, duplicate = vectors.thresholds()
+    doc = {"title": (title or "")[:MAX_TEXT], "scenario": (scenario or "")[:MAX_TEXT]}
+    hits = vectors.similar_to_text(doc, 4 * SHOW, duplicate, exclude=[exclude] if exclude else ())
+    return _described(engine, hits, DUPLICATE_STATUSES)
+
+
+def semantic_panel(article: Any = None, title: str | None = None, form: Any = None, rev: Any = None) -> Panel:
+    """What ``articles/_similar.html`` shows on the current page; never raises."""
+    # Names a page does not define arrive as jinja2 Undefined.
+    article, title, form, rev = (None if isinstance(v, Undefined) else v for v in (article, title, form, rev))
+    endpoint = request.endpoint or ""
+    engine = get_search_engine()
+    enabled = engine.vectors is not None and engine.vectors.enabled
+    try:
+        if endpoint == "articles.view" and article is not None:
+            return Panel("similar", similar_articles(article.id) if enabled else [], enabled)
+        if endpoint in ("articles.new", "articles.edit", "articles.review"):
+            source = rev if rev is not None else form
+            text_title = title or ""
+            scenario = ""
+            if rev is not None:
+                text_title, scenario = rev.title or text_title, rev.scenario or ""
+            elif source is not None and getattr(source, "scenario", None) is not None:
+                scenario = source.scenario.data or ""
+            items = (
+                possible_duplicates(text_title, scenario, article.id if article else None) if enabled else []
+            )
+            return Panel("duplicates", items, enabled)
+    except Exception:
+        log.exception("semantic panel failed; the page is shown without it")
+    return Panel("", [], enabled)
+
+
+@bp.get("/search/duplicates")
+@role_required(Role.AGENT, Role.LEAD)
+def duplicates():
+    """Possible duplicates of a draft while its author types (JSON)."""
+    exclude = request.args.get("exclude", "")
+    items = possible_duplicates(
+        request.args.get("title", "")[:MAX_TEXT],
+        request.args.get("scenario", "")[:MAX_TEXT],
+        int(exclude) if exclude.isdigit() else None,
+    )
+    return jsonify(
+        {"duplicates": [{"id": i["id"], "title": i["title"], "score": round(i["score"], 3)} for i in items]}
+    )

@@ -1,0 +1,631 @@
+"""Article vectors for semantic search: database rows, one matrix per worker, kept in step with articles.
+
+Flask-free (DESIGN §2, §5).  The pieces of :mod:`search_index.semantic` (embedders, ``VectorMatrix``) are
+wired to the database here:
+
+- Vectors live in ``search_vectors`` (:class:`~search_index.models.SearchVector`), so every worker and node
+  shares them; each worker holds them in one :class:`~search_index.semantic.VectorMatrix`.
+- After a commit that changed articles (the same ``search_changes`` feed as the index), :meth:`VectorStore.
+  catch_up` loads the changed documents, re-embeds only those whose :func:`vector_hash` differs from the
+  stored row (a short transaction of its own per batch), and updates this worker's matrix.  Other workers and
+  nodes replay the same feed with a per-worker in-memory cursor and mostly just read the stored rows.
+- Drafts, articles in review and published ones have vectors (:data:`VECTOR_STATUSES`); archived, rejected
+  and deleted ones lose theirs.
+- Missing vectors (an article embedded by nobody yet, a model switch, a bulk import) are computed lazily in a
+  background thread and never make a search fail.
+- Every failure of the model degrades to lexical search (:meth:`VectorStore.status` says why).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+from sqlalchemy import delete, func, inspect
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from . import semantic
+from .models import SearchChange, SearchVector
+from .ranker import _read_matcher
+from .semantic import Embedder, VectorMatrix, article_text, bytes_to_vector, vector_to_bytes
+from .sync import LOOKBACK, Cursor
+
+log = logging.getLogger(__name__)
+
+#: Article statuses that keep a vector (search by leads, possible duplicates among drafts and reviews).
+VECTOR_STATUSES = frozenset({"published", "in_review", "draft"})
+#: Articles embedded right after a commit; more than this (a bulk import) go to the background.
+COMMIT_BUDGET = 64
+#: Documents per embedding call and per database transaction.
+BATCH = 256
+#: How often a worker looks for vectors written by other workers or nodes (seconds).
+POLL_INTERVAL = 0.5
+
+LoadDocs = Callable[[Session, list[int]], Mapping[int, Mapping[str, Any] | None]]
+IterDocs = Callable[[Session], Iterable[Mapping[str, Any]]]
+
+
+def vector_hash(model_name: str, doc: Mapping[str, Any]) -> str:
+    """What decides whether an article must be re-embedded: the model and the embedded text."""
+    return hashlib.sha256(f"{model_name}\n{article_text(doc)}".encode()).hexdigest()
+
+
+def wants_vector(doc: Mapping[str, Any] | None) -> bool:
+    return doc is not None and str(doc.get("status") or "") in VECTOR_STATUSES
+
+
+# --- loading the model once per process ---------------------------------------------------------------
+
+_models: dict[str, tuple[Embedder | None, str]] = {}
+_models_lock = threading.Lock()
+
+
+class _Capture(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def load_model(setting: str | None, loader: Callable[[str], Embedder | None] | None = None):
+    """``(embedder or None, reason)`` for a ``SEMANTIC`` setting; never raises, cached per process.
+
+    ``reason`` is empty when the model loaded (or the setting is off) and otherwise the warnings the loader
+    logged (missing package, CPU without AVX2, broken model), for the admin page.
+    """
+    key = (setting or "off").strip().lower()
+    if key in ("off", "none", "0", "false", ""):
+        return None, ""
+    with _models_lock:
+        if loader is None and key in _models:
+            return _models[key]
+        capture = _Capture()
+        semantic.log.addHandler(capture)
+        try:
+            embedder = (loader or semantic.load_configured_embedder)(key)
+        except Exception as exc:  # a loader must never take the app down
+            log.warning("semantic search: loading %r failed (%s); lexical search only", key, exc)
+            embedder, capture.messages = None, [f"{type(exc).__name__}: {exc}"]
+        finally:
+            semantic.log.removeHandler(capture)
+        reason = "; ".join(capture.messages)
+        if embedder is None and not reason:
+            reason = f"model {key!r} could not be loaded"
+        result = (embedder, reason if embedder is None or capture.messages else "")
+        if loader is None:
+            _models[key] = result
+        return result
+
+
+# --- filters through the lexical index ----------------------------------------------------------------
+
+
+def visible_docnums(index: Any, ids: Iterable[Any], *, statuses, category=None, tag=None, audience=None):
+    """``(snapshot, {id: docnum})`` for the ids whose live index document passes the filters.
+
+    The semantic side is filtered exactly like the lexical side: by the Whoosh index's own filter mask, so
+    status, category, tag and audience mean the same on both sides.
+    """
+    snap = index._snapshot()
+    if snap.ndocs == 0:
+        return snap, {}
+    mask = snap.filter_mask(tuple(statuses) if statuses is not None else None, category, tag, audience)
+    leaves = [(r, o) for r, o in snap.reader.leaf_readers() if r.segment() is not None]
+    out: dict[Any, int] = {}
+    for item_id in ids:
+        key = str(item_id)
+        for seg_reader, offset in leaves:
+            if ("id", key) not in seg_reader:
+                continue
+            docs, _w = _read_matcher(seg_reader.postings("id", key))
+            found = next((d + offset for d in docs if mask[d + offset]), None)
+            if found is not None:
+                out[item_id] = found
+                break
+    return snap, out
+
+
+# --- the per-worker store -----------------------------------------------------------------------------
+
+
+@dataclass
+class VectorReport:
+    """``check-index`` for vectors: articles without a current vector, and rows that should not exist."""
+
+    missing: list[int] = field(default_factory=list)
+    stale: list[int] = field(default_factory=list)
+    extra: list[int] = field(default_factory=list)
+    checked: int = 0
+
+    @property
+    def clean(self) -> bool:
+        return not (self.missing or self.stale or self.extra)
+
+
+class VectorStore:
+    """One worker's semantic state: the model (or why there is none), its matrix, and the sync with the DB."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        load_docs: LoadDocs,
+        iter_docs: IterDocs | None = None,
+        setting: str | None = "off",
+        *,
+        loader: Callable[[str], Embedder | None] | None = None,
+        background: bool = True,
+        poll_interval: float = POLL_INTERVAL,
+        eager: bool = True,
+    ):
+        self.engine = engine
+        self.load_docs = load_docs
+        self.iter_docs = iter_docs
+        self.setting = (setting or "off").strip().lower()
+        self.background = background
+        self.poll_interval = poll_interval
+        self._loader = loader
+        self.embedder: Embedder | None = None
+        self.reason = ""
+        self.load_seconds = 0.0
+        self.matrix: VectorMatrix | None = None
+        self._model_ready = threading.Event()
+        self._model_lock = threading.Lock()
+        self._hashes: dict[int, str] = {}
+        self._cursor = Cursor()
+        self._loaded = False
+        self._polled_at = 0.0
+        self._lazy: set[int] = set()
+        self._lock = threading.RLock()
+        self._thread: threading.Thread | None = None
+        self._failed_once = False
+
+        if eager or self.setting in ("off", "none", "0", "false", ""):
+            self.ensure_model()
+
+    # -- the model ----------------------------------------------------------------------------------
+    def ensure_model(self) -> bool:
+        """Load the model now (once); returns whether semantic search is available.  Never raises."""
+        with self._model_lock:
+            if not self._model_ready.is_set():
+                started = time.monotonic()
+                self.embedder, self.reason = load_model(self.setting, self._loader)
+                self.load_seconds = round(time.monotonic() - started, 2)
+                self.matrix = VectorMatrix(self.embedder.dim) if self.embedder else None
+                self._model_ready.set()
+        return self.embedder is not None
+
+    def start_in_background(self, known_ids: Callable[[], Iterable[Any]] | None = None) -> threading.Thread:
+        """Load the model and the stored vectors in a thread (start-up stays fast; search is lexical until
+        then), and schedule the vectors nobody computed yet (``known_ids``: the ids in the index)."""
+
+        def run() -> None:
+            try:
+                if self.ensure_model():
+                    with self._lock:
+                        self.load()
+                    if known_ids is not None:
+                        self.schedule(self.matrix.missing(known_ids()))
+            except Exception:
+                self._fail("loading the article vectors")
+
+        thread = threading.Thread(target=run, name="vector-start", daemon=True)
+        thread.start()
+        return thread
+
+    # -- state --------------------------------------------------------------------------------------
+    @property
+    def enabled(self) -> bool:
+        """True once a model is loaded (False while it loads, when off, or when it failed)."""
+        return self._model_ready.is_set() and self.embedder is not None
+
+    @property
+    def model_name(self) -> str | None:
+        return self.embedder.name if self.embedder is not None else None
+
+    def status(self) -> dict[str, Any]:
+        """For the admin page: ``state`` is ``off`` (setting), ``active`` or ``failed`` (with ``reason``)."""
+        if self.setting in ("off", "none", "0", "false", ""):
+            state = "off"
+        elif not self._model_ready.is_set():
+            state = "loading"
+        else:
+            state = "active" if self.enabled else "failed"
+        return {
+            "setting": self.setting,
+            "state": state,
+            "model": self.model_name,
+            "dim": self.embedder.dim if self.embedder else None,
+            "reason": self.reason,
+            "vectors": len(self.matrix) if self.matrix is not None else 0,
+            "memory_mb": round(self.matrix.nbytes / 2**20, 1) if self.matrix is not None else 0.0,
+            "pending": len(self._lazy),
+            "load_seconds": self.load_seconds,
+        }
+
+    def _fail(self, what: str) -> None:
+        if not self._failed_once:
+            log.exception("semantic search: %s failed; lexical results only", what)
+            self._failed_once = True
+        else:
+            log.debug("semantic search: %s failed again", what, exc_info=True)
+
+    # -- loading and replaying the change feed ------------------------------------------------------
+    def _tables_exist(self) -> bool:
+        try:
+            return inspect(self.engine).has_table(SearchVector.__tablename__)
+        except Exception:
+            return False
+
+    def load(self) -> int:
+        """Read every stored vector of this model into a fresh matrix (start-up); returns how many."""
+        if not self.enabled or not self._tables_exist():
+            return 0
+        with Session(self.engine) as session:
+            newest = session.exec(select(func.max(SearchChange.id))).one() or 0
+            low = max(0, newest - LOOKBACK)
+            seen = session.exec(select(SearchChange.id).where(SearchChange.id > low)).all()
+            rows = session.exec(
+                select(SearchVector.article_id, SearchVector.content_hash, SearchVector.vector).where(
+                    SearchVector.model == self.model_name
+                )
+            ).all()
+        ids, vecs, hashes = [], [], {}
+        for article_id, content_hash, data in rows:
+            vec = bytes_to_vector(data, self.embedder.dim)
+            if vec is None:
+                continue
+            ids.append(article_id)
+            vecs.append(vec)
+            hashes[article_id] = content_hash
+        arr = np.vstack(vecs) if vecs else np.zeros((0, self.embedder.dim), dtype=np.float32)
+        with self._lock:
+            self.matrix = VectorMatrix.from_arrays(ids, arr) if ids else VectorMatrix(self.embedder.dim)
+            self._hashes = hashes
+            self._cursor = Cursor(floor=low, applied=set(seen))
+            self._loaded = True
+        log.info("semantic search: %d article vector(s) loaded (%s)", len(ids), self.model_name)
+        return len(ids)
+
+    def _pending(self, session: Session) -> list[tuple[int, int]]:
+        rows = session.exec(
+            select(SearchChange.id, SearchChange.article_id)
+            .where(SearchChange.id > self._cursor.floor)
+            .order_by(SearchChange.id)
+        ).all()
+        return [(cid, aid) for cid, aid in rows if not self._cursor.is_applied(cid)]
+
+    def catch_up(self, budget: int | None = COMMIT_BUDGET) -> int:
+        """Apply the changes this worker has not seen; returns how many articles were looked at.
+
+        At most ``budget`` articles are embedded now, the rest in the background.  Raises on database errors
+        (see :meth:`safe_catch_up`).
+        """
+        if not self.enabled:
+            return 0
+        with self._lock:
+            if not self._loaded:
+                self.load()
+            with Session(self.engine) as session:
+                todo = self._pending(session)
+            if not todo:
+                return 0
+            ids = sorted({aid for _cid, aid in todo})
+            self.apply(ids, budget=budget)
+            self._cursor.add(cid for cid, _aid in todo)
+            return len(ids)
+
+    def safe_catch_up(self, budget: int | None = COMMIT_BUDGET) -> int:
+        """:meth:`catch_up` that logs instead of raising (after a commit)."""
+        try:
+            return self.catch_up(budget)
+        except Exception:
+            self._fail("vector update")
+            return 0
+
+    def catch_up_if_due(self) -> int:
+        """Before a search: at most every ``poll_interval`` s; never raises."""
+        if not self.enabled:
+            return 0
+        now = time.monotonic()
+        if now - self._polled_at < self.poll_interval:
+            return 0
+        self._polled_at = now
+        try:
+            if self._loaded:
+                with Session(self.engine) as session:
+                    newest, count = session.exec(
+                        select(func.max(SearchChange.id), func.count()).where(
+                            SearchChange.id > self._cursor.floor
+                        )
+                    ).one()
+                if newest is None or (newest <= self._cursor.newest and count <= len(self._cursor.applied)):
+                    return 0
+            # Another thread of this worker is applying changes: search with the matrix as it is.
+            if not self._lock.acquire(blocking=False):
+                self._polled_at = 0.0
+                return 0
+            try:
+                return self.catch_up(COMMIT_BUDGET)
+            finally:
+                self._lock.release()
+        except Exception:
+            self._fail("vector catch-up")
+            return 0
+
+    def apply(self, ids: Iterable[int], budget: int | None = None) -> None:
+        """Bring the vectors of ``ids`` up to date (stored row, this worker's matrix)."""
+        ids = sorted({int(i) for i in ids})
+        if not ids or not self.enabled:
+            return
+        with Session(self.engine) as session:
+            docs = self.load_docs(session, ids)
+            stored = {
+                row[0]: row
+                for row in session.exec(
+                    select(
+                        SearchVector.article_id,
+                        SearchVector.model,
+                        SearchVector.content_hash,
+                        SearchVector.vector,
+                    ).where(SearchVector.article_id.in_(ids))
+                ).all()
+            }
+        gone = [i for i in ids if not wants_vector(docs.get(i))]
+        to_embed: list[Mapping[str, Any]] = []
+        for i in ids:
+            doc = docs.get(i)
+            if not wants_vector(doc):
+                continue
+            want = vector_hash(self.model_name, doc)
+            row = stored.get(i)
+            if row is not None and row[1] == self.model_name and row[2] == want:
+                if self._hashes.get(i) != want or i not in self.matrix:
+                    vec = bytes_to_vector(row[3], self.embedder.dim)
+                    if vec is None:
+                        to_embed.append(doc)
+                        continue
+                    self.matrix.set(i, vec)
+                    self._hashes[i] = want
+                self._lazy.discard(i)
+            else:
+                to_embed.append(doc)
+        if gone:
+            for i in gone:
+                self.matrix.remove(i)
+                self._hashes.pop(i, None)
+                self._lazy.discard(i)
+            if any(i in stored for i in gone):
+                with Session(self.engine) as session:
+                    session.exec(delete(SearchVector).where(SearchVector.article_id.in_(gone)))
+                    session.commit()
+        now = to_embed if budget is None else to_embed[:budget]
+        later = [] if budget is None else to_embed[budget:]
+        for start in range(0, len(now), BATCH):
+            self._embed_and_store(now[start : start + BATCH])
+        if later:
+            self.schedule(int(d["id"]) for d in later)
+
+    def _embed_and_store(self, docs: list[Mapping[str, Any]]) -> None:
+        vecs = self.embedder.embed_texts([article_text(d) for d in docs])
+        now = datetime.now(UTC)
+        rows = []
+        for doc, vec in zip(docs, vecs, strict=True):
+            rows.append(
+                {
+                    "article_id": int(doc["id"]),
+                    "model": self.model_name,
+                    "content_hash": vector_hash(self.model_name, doc),
+                    "dim": int(self.embedder.dim),
+                    "vector": vector_to_bytes(vec),
+                    "updated_at": now,
+                }
+            )
+        self._write_rows(rows)
+        with self._lock:
+            for row, vec in zip(rows, vecs, strict=True):
+                self.matrix.set(row["article_id"], vec)
+                self._hashes[row["article_id"]] = row["content_hash"]
+                self._lazy.discard(row["article_id"])
+
+    def _write_rows(self, rows: list[dict[str, Any]]) -> None:
+        """Upsert by article id in one short transaction (delete + insert works on SQLite and PostgreSQL)."""
+        if not rows:
+            return
+        ids = [r["article_id"] for r in rows]
+        for attempt in range(2):
+            try:
+                with Session(self.engine) as session:
+                    session.exec(delete(SearchVector).where(SearchVector.article_id.in_(ids)))
+                    session.add_all(SearchVector(**r) for r in rows)
+                    session.commit()
+                return
+            except Exception:
+                # Another worker wrote the same rows at the same moment: its vectors are as good as ours.
+                if attempt:
+                    raise
+
+    # -- lazy (background) embedding ----------------------------------------------------------------
+    def schedule(self, ids: Iterable[int]) -> None:
+        """Compute the vectors of ``ids`` in the background (or at the next :meth:`drain`)."""
+        if not self.enabled:
+            return
+        with self._lock:
+            self._lazy.update(int(i) for i in ids)
+            if not self._lazy or not self.background:
+                return
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._drain_quietly, name="vector-lazy", daemon=True)
+                self._thread.start()
+
+    def note_missing(self, ids: Iterable[Any]) -> None:
+        """Search hits without a vector in this worker: fetch or compute theirs lazily."""
+        if self.matrix is None:
+            return
+        missing = [i for i in self.matrix.missing(ids) if isinstance(i, int) and i not in self._lazy]
+        if missing:
+            self.schedule(missing)
+
+    def drain(self) -> int:
+        """Compute every scheduled vector now; returns how many articles were handled."""
+        done = 0
+        while self.enabled:
+            with self._lock:
+                # A random batch: the workers of a node then mostly embed different articles and read
+                # each other's rows instead of all embedding the same ones.
+                batch = random.sample(sorted(self._lazy), min(BATCH, len(self._lazy)))
+                self._lazy.difference_update(batch)
+            if not batch:
+                break
+            self.apply(batch, budget=None)
+            done += len(batch)
+        return done
+
+    def _drain_quietly(self) -> None:
+        try:
+            self.drain()
+        except Exception:
+            self._fail("background embedding")
+
+    def wait_idle(self, timeout: float = 30.0) -> None:
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
+
+    # -- rebuild and check --------------------------------------------------------------------------
+    def rebuild(self, progress: Callable[[int], None] | None = None) -> int:
+        """Recompute every article's vector (batch embedding) and drop rows of articles without one."""
+        if not self.enabled or self.iter_docs is None:
+            return 0
+        with Session(self.engine) as session:
+            newest = session.exec(select(func.max(SearchChange.id))).one() or 0
+            low = max(0, newest - LOOKBACK)
+            seen_changes = session.exec(select(SearchChange.id).where(SearchChange.id > low)).all()
+            docs = [d for d in self.iter_docs(session) if wants_vector(d)]
+        matrix = VectorMatrix(self.embedder.dim)
+        ids, vecs, hashes = [], [], {}
+        done = 0
+        for start in range(0, len(docs), BATCH):
+            chunk = docs[start : start + BATCH]
+            out = self.embedder.embed_texts([article_text(d) for d in chunk])
+            now = datetime.now(UTC)
+            rows = []
+            for doc, vec in zip(chunk, out, strict=True):
+                h = vector_hash(self.model_name, doc)
+                rows.append(
+                    {
+                        "article_id": int(doc["id"]),
+                        "model": self.model_name,
+                        "content_hash": h,
+                        "dim": int(self.embedder.dim),
+                        "vector": vector_to_bytes(vec),
+                        "updated_at": now,
+                    }
+                )
+                ids.append(int(doc["id"]))
+                hashes[int(doc["id"])] = h
+            vecs.append(out)
+            self._write_rows(rows)
+            done += len(chunk)
+            if progress is not None:
+                progress(done)
+        keep = set(ids)
+        with Session(self.engine) as session:
+            stale = [i for i in session.exec(select(SearchVector.article_id)).all() if i not in keep]
+            for start in range(0, len(stale), 1000):
+                session.exec(
+                    delete(SearchVector).where(SearchVector.article_id.in_(stale[start : start + 1000]))
+                )
+            session.commit()
+        if ids:
+            matrix = VectorMatrix.from_arrays(ids, np.vstack(vecs))
+        with self._lock:
+            self.matrix, self._hashes, self._loaded = matrix, hashes, True
+            self._cursor = Cursor(floor=low, applied=set(seen_changes))
+            self._lazy.clear()
+        # Changes committed while we embedded are replayed by the next catch-up.
+        return len(ids)
+
+    def check(self, session: Session | None = None) -> VectorReport:
+        """Compare the stored vectors with the articles (by :func:`vector_hash`)."""
+        report = VectorReport()
+        if not self.enabled or self.iter_docs is None:
+            return report
+        with self._session(session) as s:
+            stored = dict(
+                s.exec(
+                    select(SearchVector.article_id, SearchVector.content_hash).where(
+                        SearchVector.model == self.model_name
+                    )
+                ).all()
+            )
+            others = set(
+                s.exec(select(SearchVector.article_id).where(SearchVector.model != self.model_name)).all()
+            )
+            for doc in self.iter_docs(s):
+                if not wants_vector(doc):
+                    continue
+                report.checked += 1
+                aid = int(doc["id"])
+                have = stored.pop(aid, None)
+                others.discard(aid)
+                if have is None:
+                    report.missing.append(aid)
+                elif have != vector_hash(self.model_name, doc):
+                    report.stale.append(aid)
+        report.extra = sorted(set(stored) | others)
+        report.missing.sort()
+        report.stale.sort()
+        return report
+
+    @contextlib.contextmanager
+    def _session(self, session: Session | None) -> Iterator[Session]:
+        if session is not None:
+            yield session
+            return
+        with Session(self.engine) as own:
+            yield own
+
+    # -- queries ------------------------------------------------------------------------------------
+    def search(self, query: str, k: int) -> list[tuple[Any, float]]:
+        """The semantic ranking over every stored vector (filters are applied by the caller)."""
+        if not self.enabled:
+            return []
+        return semantic.semantic_search(self.embedder, self.matrix, query, k)
+
+    def thresholds(self) -> tuple[float, float]:
+        from .fusion import thresholds_for
+
+        return thresholds_for(self.model_name)
+
+    def similar(self, article_id: int, k: int, threshold: float) -> list[tuple[Any, float]]:
+        """Stored articles most like ``article_id`` (itself excluded); lazily scheduled when it has no vector."""
+        if not self.enabled:
+            return []
+        if article_id not in self.matrix:
+            self.schedule([article_id])
+            return []
+        return self.matrix.similar(article_id, k, threshold)
+
+    def similar_to_text(
+        self, doc: Mapping[str, Any], k: int, threshold: float, exclude: Iterable[Any] = ()
+    ) -> list[tuple[Any, float]]:
+        """Stored articles like a draft (``title``/``scenario``...), e.g. possible duplicates."""
+        if not self.enabled:
+            return []
+        text = article_text(doc)
+        if not text:
+            return []
+        vec = self.embedder.embed_texts([text])[0]
+        return self.matrix.similar_to_vector(vec, k, threshold, exclude=exclude)

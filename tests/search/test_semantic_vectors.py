@@ -1,0 +1,153 @@
+"""Semantic search with the real `use` model: paraphrases, vectors following the articles, lazy vectors."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import select
+
+from articles import services
+from search_index.models import SearchVector
+from search_index.service import search_articles
+from tests.factories import make_article
+from tests.search.helpers import engine, people, published
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+@pytest.fixture
+def app_overrides():
+    return {"SEMANTIC": "use"}
+
+
+def _rows(db) -> dict[int, SearchVector]:
+    db.expire_all()
+    return {row.article_id: row for row in db.exec(select(SearchVector)).all()}
+
+
+def _ids(app, db, query, roles=("agent",), **kwargs):
+    return [h.id for h in search_articles(db, engine(app), query, actor_roles=roles, **kwargs).hits]
+
+
+def _corpus(db):
+    agent, lead, admin = people(db)
+    articles = {
+        "refund": published(
+            db, agent, lead, "如何为客户办理退款", scenario="客户要求退钱", solution="在订单页点退款"
+        ),
+        "password": published(
+            db, agent, lead, "忘记密码后怎样重置", scenario="用户无法登录", solution="发送重置链接"
+        ),
+        "delivery": published(
+            db, agent, lead, "快递迟迟没有送到", scenario="包裹物流停滞", solution="联系物流公司催件"
+        ),
+        "invoice": published(
+            db, agent, lead, "开具电子发票的步骤", scenario="客户需要发票", solution="在发票页申请"
+        ),
+    }
+    return agent, lead, admin, articles
+
+
+def test_model_is_active(app):
+    status = engine(app).vectors.status()
+    assert status["state"] == "active" and status["model"] == "use-m3"
+
+
+def test_paraphrase_without_shared_words_is_found(app, db):
+    _agent, _lead, _admin, articles = _corpus(db)
+    # No word of this query occurs in the refund article: only the semantic side can find it.
+    ids = _ids(app, db, "顾客想把钱拿回来")
+    assert ids and ids[0] == articles["refund"].id
+    ids = _ids(app, db, "package has not arrived yet")
+    assert articles["delivery"].id in ids[:2]
+
+
+def test_vectors_follow_publish_edit_and_archive(app, db):
+    agent, lead, _admin, articles = _corpus(db)
+    art = articles["password"]
+    rows = _rows(db)
+    assert set(rows) == {a.id for a in articles.values()}
+    assert rows[art.id].model == "use-m3" and rows[art.id].dim == 512 and len(rows[art.id].vector) == 1024
+    vectors = engine(app).vectors
+    assert art.id in vectors.matrix
+    before = rows[art.id].content_hash
+
+    services.archive_article(db, lead, art.id)
+    db.commit()
+    assert art.id not in _rows(db)
+    assert art.id not in vectors.matrix
+    assert art.id not in _ids(app, db, "忘记密码后怎样重置")
+
+    draft = make_article(db, agent, title="会员积分如何兑换礼品")
+    assert draft.id in _rows(db) and draft.id in vectors.matrix
+    # Agents never get the draft through the semantic side either.
+    assert draft.id not in _ids(app, db, "积分换礼物")
+    assert draft.id in _ids(app, db, "积分换礼物", roles=("lead",), include_unpublished=True)
+    assert before  # the archived article's hash existed
+
+
+def test_unchanged_text_is_not_re_embedded(app, db):
+    _agent, _lead, _admin, articles = _corpus(db)
+    vectors = engine(app).vectors
+    calls = []
+    real = vectors.embedder.embed_texts
+
+    def counting(texts):
+        calls.append(len(texts))
+        return real(texts)
+
+    vectors.embedder.embed_texts = counting
+    try:
+        vectors.apply([a.id for a in articles.values()])
+    finally:
+        del vectors.embedder.embed_texts
+    assert calls == []
+
+
+def test_missing_vectors_are_computed_lazily(app, db):
+    _agent, _lead, _admin, articles = _corpus(db)
+    art = articles["invoice"]
+    db.exec(SearchVector.__table__.delete())
+    db.commit()
+    vectors = engine(app).vectors
+    vectors.load()  # as a fresh worker would: nothing stored
+    assert len(vectors.matrix) == 0
+    # Searching still works (lexically) and schedules the hits without vectors.
+    assert art.id in _ids(app, db, "电子发票")
+    assert art.id in vectors._lazy
+    vectors.drain()
+    assert art.id in vectors.matrix and art.id in _rows(db)
+
+
+def test_other_workers_read_stored_vectors(app, db):
+    from articles.search.runtime import iter_documents, load_documents
+    from portal.db import get_engine
+    from search_index.vectors import VectorStore
+
+    _agent, _lead, _admin, articles = _corpus(db)
+    other = VectorStore(get_engine(app), load_documents, iter_documents, "use", background=False)
+    other.load()
+    assert set(other.matrix.ids) == {a.id for a in articles.values()}
+    author, lead = _person(db, "agent1"), _person(db, "lead1")
+    new = published(db, author, lead, "修改收货地址的方法")
+    assert other.catch_up() == 1 and new.id in other.matrix
+
+
+def _person(db, username):
+    from portal.models import User
+
+    return db.exec(select(User).where(User.username == username)).one()
+
+
+def test_reindex_and_check_index_cover_vectors(app, db, runner):
+    _agent, _lead, _admin, articles = _corpus(db)
+    result = runner.invoke(args=["check-index"])
+    assert result.exit_code == 0, result.output
+    assert "Vectors OK: 4" in result.output
+    db.exec(SearchVector.__table__.delete())
+    db.commit()
+    result = runner.invoke(args=["check-index"])
+    assert result.exit_code == 1 and "vectors missing: 4" in result.output
+    result = runner.invoke(args=["reindex"])
+    assert result.exit_code == 0, result.output
+    assert "Computed 4 article vector(s)" in result.output
+    assert set(_rows(db)) == {a.id for a in articles.values()}
