@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from articles.errors import Forbidden, InvalidInput, InvalidTransition
-from articles.models import REASON_MAX, ArticleStatus, Feedback, OutdatedFlag, TicketLink
+from articles.models import REASON_MAX, ArticleRevision, ArticleStatus, Feedback, OutdatedFlag, TicketLink
 from articles.services import _visible_or_404, get_article
 from portal.audit import record
-from portal.models import User
+from portal.models import Role, User, UserRole
+from portal.notifications import notify
 from portal.tickets import InvalidTicketId, validate_ticket_id
 from portal.timeutil import utcnow
 
@@ -113,4 +114,26 @@ def flag_outdated(session: Session, actor: User | None, article_id: int, comment
     session.add(flag)
     session.flush()
     record(session, actor, "article.flag_outdated", "article", article.id, comment=text)
+    _notify_flag(session, actor, article, text)
     return flag
+
+
+def _notify_flag(session: Session, actor: User | None, article, comment: str) -> None:
+    """The author and the leads (who re-verify) hear about the flag in the bell; not the flagger."""
+    live = session.get(ArticleRevision, article.live_revision_id) if article.live_revision_id else None
+    leads = session.exec(
+        select(User.id)
+        .join(UserRole, UserRole.user_id == User.id)
+        .where(UserRole.role == Role.LEAD.value, col(User.is_active).is_(True))
+    )
+    recipients = set(leads) | ({article.author_id} if article.author_id else set())
+    recipients.discard(None if actor is None else actor.id)
+    for user_id in sorted(recipients):
+        notify(
+            session,
+            user_id,
+            "article_flagged",
+            url=f"/articles/{article.id}",
+            title=live.title if live else f"#{article.id}",
+            comment=comment,
+        )

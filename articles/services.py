@@ -37,6 +37,7 @@ from articles.models import (
 from portal.accounts import roles_of
 from portal.audit import record
 from portal.models import Role, User
+from portal.notifications import notify
 from portal.timeutil import utcnow
 from search_index import sync
 
@@ -594,8 +595,17 @@ def approve_article(
         comment=comment,
         details={"revision": rev.number},
     )
+    _notify_author(session, actor, rev, "article_approved", article.id)
     _changed(session, article.id)
     return article
+
+
+def _notify_author(
+    session: Session, actor: User | None, rev: ArticleRevision, kind: str, article_id: int, **params
+):
+    """Tell the revision's author about the review in the bell (not when they reviewed it themselves)."""
+    if rev.author_id is not None and rev.author_id != _actor_id(actor):
+        notify(session, rev.author_id, kind, url=f"/articles/{article_id}", title=rev.title, **params)
 
 
 def reject_article(
@@ -638,6 +648,7 @@ def reject_article(
         comment=comment,
         details={"revision": rev.number},
     )
+    _notify_author(session, actor, rev, "article_rejected", article.id, comment=comment)
     _changed(session, article.id)
     return article
 
