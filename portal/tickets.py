@@ -8,6 +8,8 @@ import re
 from datetime import datetime
 from functools import lru_cache
 
+from flask_babel import lazy_gettext as _l
+
 MAX_TICKET_ID_LENGTH = 64
 
 
@@ -23,17 +25,19 @@ def _compiled(pattern: str) -> re.Pattern[str]:
 def validate_ticket_id(value: object, pattern: str) -> str:
     """Return the ticket ID stripped of surrounding spaces, or raise ``InvalidTicketId``."""
     if not isinstance(value, str) or not value.strip():
-        raise InvalidTicketId("a ticket ID is required")
+        raise InvalidTicketId(_l("a ticket ID is required"))
     ticket_id = value.strip()
     if len(ticket_id) > MAX_TICKET_ID_LENGTH:
-        raise InvalidTicketId(f"a ticket ID has at most {MAX_TICKET_ID_LENGTH} characters")
+        raise InvalidTicketId(_l("a ticket ID has at most %(n)d characters", n=MAX_TICKET_ID_LENGTH))
     match = _compiled(pattern).fullmatch(ticket_id)
     if match is None:
-        raise InvalidTicketId(f"{ticket_id!r} is not a ticket ID of the form YYYYMMDD-X001")
+        raise InvalidTicketId(_l("“%(id)s” is not a ticket ID of the form YYYYMMDD-X001", id=ticket_id))
     date_part = match.groupdict().get("date")
     if date_part is not None:
         try:
             datetime.strptime(date_part, "%Y%m%d")
         except ValueError:
-            raise InvalidTicketId(f"{ticket_id!r} does not start with a real date (YYYYMMDD)") from None
+            raise InvalidTicketId(
+                _l("“%(id)s” does not start with a real date (YYYYMMDD)", id=ticket_id)
+            ) from None
     return ticket_id

@@ -9,6 +9,7 @@ import qa.models  # noqa: F401  (the tables must be known to the metadata and mi
 from portal.api import register_api_blueprint
 from portal.extensions import NavItem, register_default_seeder, register_demo_seeder, register_nav
 from portal.models import Role
+from qa.labels import channel_name, evaluation_status_name
 
 
 def init_app(app: Flask) -> None:
@@ -16,6 +17,8 @@ def init_app(app: Flask) -> None:
     from qa import api, commands, seed, views
 
     app.register_blueprint(views.bp)
+    app.jinja_env.globals.update(channel_name=channel_name, evaluation_status_name=evaluation_status_name)
+    app.jinja_env.filters["channel_name"] = channel_name
     register_api_blueprint(app, api.api_bp)
     app.cli.add_command(commands.import_interactions_command)
     qa_roles = (Role.QA.value, Role.ADMIN.value)
