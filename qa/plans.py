@@ -254,6 +254,17 @@ def draw_plan(session: Session, actor: User, plan: SamplingPlan, tz: tzinfo, tod
     result = draw_sample(candidates, params)
     if not result.items:
         raise PlanError(["the plan matches interactions but its quota and rules select none"])
+    # Claim the plan with a conditional update before storing anything: two nodes (or workers) drawing
+    # the same plan at once must produce one sample, not two.
+    drawn_at = utcnow()
+    claimed = session.execute(
+        sa.update(SamplingPlan)
+        .where(SamplingPlan.id == plan.id, SamplingPlan.drawn_at.is_(None))
+        .values(drawn_at=drawn_at)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:
+        raise PlanError(["this plan has been drawn already"], conflict=True)
     due = today + timedelta(days=plan.due_days)
     for position, item in enumerate(result.items):
         session.add(
@@ -266,7 +277,7 @@ def draw_plan(session: Session, actor: User, plan: SamplingPlan, tz: tzinfo, tod
                 due_on=due,
             )
         )
-    plan.drawn_at = utcnow()
+    plan.drawn_at = drawn_at
     plan.summary = json.dumps(
         [
             {
