@@ -302,7 +302,7 @@ def _fused(
     narrow = category is not None or tag is not None
     sem_all = vectors.search(query, k=20 * SEMANTIC_DEPTH if narrow else 4 * SEMANTIC_DEPTH)
     snap, allowed = visible_docnums(
-        index, [i for i, _ in sem_all], statuses=statuses, category=category, tag=tag
+        index, [i for i, _ in sem_all], statuses=statuses, category=category, tag=tag, want=SEMANTIC_DEPTH
     )
     semantic_side = [(i, s) for i, s in sem_all if i in allowed][:SEMANTIC_DEPTH]
     lexical_side = [(h.id, h.score) for h in lex.hits]

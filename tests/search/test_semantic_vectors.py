@@ -151,3 +151,35 @@ def test_reindex_and_check_index_cover_vectors(app, db, runner):
     assert result.exit_code == 0, result.output
     assert "Computed 4 article vector(s)" in result.output
     assert set(_rows(db)) == {a.id for a in articles.values()}
+
+
+def test_filters_apply_to_the_semantic_side(app, db):
+    from tests.factories import make_category
+
+    agent, lead, _admin = people(db)
+    billing, other = make_category(db, "账单"), make_category(db, "物流")
+    refund = published(db, agent, lead, "如何为客户办理退款", scenario="客户要求退钱", category=billing)
+    # The paraphrase shares no word with the article: only the semantic side finds it ...
+    assert _ids(app, db, "顾客想把钱拿回来", category="账单")[:1] == [refund.id]
+    # ... and never outside the chosen category, status or tag.
+    assert refund.id not in _ids(app, db, "顾客想把钱拿回来", category="物流")
+    assert refund.id not in _ids(app, db, "顾客想把钱拿回来", tag="不存在")
+    assert other.id  # the other category exists and is empty
+
+
+def test_a_worker_loads_the_model_in_the_background(app, db):
+    from articles.search.runtime import iter_documents, load_documents
+    from portal.db import get_engine
+    from search_index.vectors import VectorStore
+
+    _agent, _lead, _admin, articles = _corpus(db)
+    store = VectorStore(get_engine(app), load_documents, iter_documents, "use", background=False, eager=False)
+    assert not store.enabled and store.status()["state"] == "loading"
+    store.start_in_background(lambda: [a.id for a in articles.values()]).join(60)
+    assert store.enabled and set(store.matrix.ids) == {a.id for a in articles.values()}
+
+
+def test_a_meaningless_query_still_finds_nothing(app, db):
+    _corpus(db)
+    assert _ids(app, db, "asdfgh qwerty") == []
+    assert _ids(app, db, "哈哈哈哈") == []
