@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -104,7 +105,8 @@ def parse_payload(data: dict[str, Any]) -> ScorecardInput:
             guidance: dict[int, str] = {}
             if isinstance(guidance_raw, dict):
                 for k, v in guidance_raw.items():
-                    if str(k).lstrip("-").isdigit() and isinstance(v, str):
+                    # re.fullmatch, not str.isdigit: "²" is a digit to isdigit() but not to int().
+                    if re.fullmatch(r"-?[0-9]{1,2}", str(k)) and isinstance(v, str):
                         guidance[int(k)] = v
                     else:
                         problems.append(f"section {i}, criterion {j}: guidance maps scale values to text")

@@ -122,6 +122,7 @@ POLICY: dict[str, str | tuple[str, ...]] = {
     "loop.calibration_rate": ("lead", "qa"),
     "loop.calibration_new": QA,
     "loop.calibration_close": QA,
+    "kcs.dashboard": LEAD,
     "loop.ticket": LOGIN,  # must show an agent only what that agent may see of the ticket
     "loop.ticket_lookup": LOGIN,
     "loop_api.acknowledge": LOGIN,
