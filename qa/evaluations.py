@@ -192,7 +192,7 @@ def save_evaluation(
             session,
             evaluation.agent_id,
             "evaluation_received",
-            url=f"/qa/evaluations/{evaluation.id}",
+            url=f"/qa/feedback/{evaluation.id}",  # the agent acknowledges or disputes there
             ticket_id=evaluation.ticket_id,
             score=format_score(evaluation.score),
         )

@@ -12,6 +12,7 @@ from portal.api import ApiError, json_response_spec, openapi
 from portal.auth import role_required
 from portal.db import get_session
 from portal.models import Role
+from qa.labels import channel_name
 from qa.loop import charts, reports
 from qa.loop import report_math as rm
 from qa.loop.api import api_bp
@@ -66,7 +67,9 @@ def _charts(report: reports.Report) -> dict:
     group_title = _("IQS by %(group)s", group=_(report.group_by.capitalize()))
 
     def label(key):
-        return labels.get(key, key) if report.group_by == "agent" else (key or "—")
+        if report.group_by == "agent":
+            return labels.get(key, key)
+        return channel_name(key) if report.group_by == "channel" else (key or "—")
 
     return {
         "groups": charts.bar_chart(

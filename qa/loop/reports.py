@@ -13,6 +13,7 @@ from typing import Any
 from sqlmodel import Session, col, func, select
 
 from portal.models import User
+from qa.labels import channel_name
 from qa.loop import report_math as rm
 from qa.loop.models import Dispute
 from qa.models import Evaluation, EvaluationRating, EvaluationStatus, Interaction, ScorecardCriterion
@@ -198,7 +199,7 @@ def tables(report: Report, _) -> list[Table]:
     def key_label(key: str) -> str:
         if report.group_by == "agent":
             return labels.get(key, key)
-        return key or "—"
+        return channel_name(key) if report.group_by == "channel" else (key or "—")
 
     d = report.disputes
     return [
