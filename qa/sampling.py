@@ -44,6 +44,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from operator import attrgetter
+from typing import NamedTuple
 
 __all__ = [
     "Z_95",
@@ -62,9 +63,9 @@ __all__ = [
 Z_95 = 1.959963984540054  # two-sided 95 % quantile of the standard normal distribution
 
 
-@dataclass(frozen=True, slots=True)
-class Candidate:
-    """One interaction eligible for the draw."""
+class Candidate(NamedTuple):
+    """One interaction eligible for the draw. A NamedTuple rather than a frozen dataclass: a draw builds
+    a million of these, and a tuple is created several times faster while staying immutable."""
 
     interaction_id: int
     agent: str
