@@ -266,17 +266,21 @@ def draw_plan(session: Session, actor: User, plan: SamplingPlan, tz: tzinfo, tod
     if claimed.rowcount != 1:
         raise PlanError(["this plan has been drawn already"], conflict=True)
     due = today + timedelta(days=plan.due_days)
-    for position, item in enumerate(result.items):
-        session.add(
-            SampleItem(
-                plan_id=plan.id,
-                interaction_id=item.interaction_id,
-                grader_id=grader_ids.get(item.grader) if item.grader else None,
-                reason=item.reason.value,
-                position=position,
-                due_on=due,
-            )
-        )
+    # One executemany instead of thousands of ORM objects: a large draw stores ~12,500 items.
+    session.execute(
+        sa.insert(SampleItem),
+        [
+            {
+                "plan_id": plan.id,
+                "interaction_id": item.interaction_id,
+                "grader_id": grader_ids.get(item.grader) if item.grader else None,
+                "reason": item.reason.value,
+                "position": position,
+                "due_on": due,
+            }
+            for position, item in enumerate(result.items)
+        ],
+    )
     plan.drawn_at = drawn_at
     plan.summary = json.dumps(
         [
