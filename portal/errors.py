@@ -7,6 +7,7 @@ import logging
 from flask import Flask, render_template
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 
 from portal.api import ApiError, error_response, http_exception_response
@@ -40,6 +41,16 @@ def init_app(app: Flask) -> None:
         if is_api_request():
             return error_response(400, "CSRF token missing or invalid")
         message = _("The form has expired or was not sent from this site. Reload the page and try again.")
+        return render_template("errors/error.html", status=400, message=message), 400
+
+    @app.errorhandler(DataError)
+    def _data_error(exc: DataError):
+        # The database refused a value the view did not bound (e.g. an ID beyond PostgreSQL's integer range):
+        # the request rolls back, so this is the client's bad input, not a server fault.
+        log.info("database refused a value: %s", exc.orig)
+        if is_api_request():
+            return error_response(400, "a value is out of the allowed range")
+        message = _("A value you entered is out of the allowed range.")
         return render_template("errors/error.html", status=400, message=message), 400
 
     @app.errorhandler(HTTPException)

@@ -107,3 +107,20 @@ def test_upload_too_large_is_413(app, client, db, login):
     login(make_user(db, "agent1"))
     response = client.post("/account/tokens", data={"name": "x" * 5000})
     assert response.status_code == 413
+
+
+def test_value_the_database_refuses_is_a_400_not_a_500(app, client):
+    """An integer beyond the column's range (PostgreSQL raises DataError) is the client's bad input."""
+    from flask import Blueprint
+    from sqlalchemy.exc import DataError
+
+    bp = Blueprint("raise_data_error", __name__)
+
+    @bp.get("/api/v1/_data_error")
+    def boom():
+        raise DataError("INSERT", {}, Exception("integer out of range"))
+
+    app.register_blueprint(bp)
+    response = client.get("/api/v1/_data_error")
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "bad_request"
