@@ -84,8 +84,4 @@ def _template_globals(app: Flask) -> None:
             if not item.roles or auth.has_role(*item.roles)
         ]
 
-    app.jinja_env.globals.update(
-        nav_items=nav_items,
-        endpoints=app.view_functions,
-        unread_notifications=lambda: 0,  # replaced by the notifications package when it is installed
-    )
+    app.jinja_env.globals["nav_items"] = nav_items
