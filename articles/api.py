@@ -7,11 +7,14 @@ from typing import Any
 from flask import Blueprint, current_app, request
 from flask_babel import force_locale
 
-from articles import feedback, queries, services
+from articles import editing, feedback, lifecycle, queries
+from articles.access import can_view, can_view_pending, is_lead
 from articles.categories import category_paths
+from articles.content import CONTENT_FIELDS, FIELD_MAX, ArticleInput, input_fields
 from articles.diffing import changed_fields
 from articles.errors import ArticleError, StaleVersion
 from articles.models import TITLE_MAX, Article, ArticleRevision, ArticleStatus, Audience, RevisionStatus
+from articles.revisions import current_revision, live_revision, pending_revision, revision_tags
 from portal.api import ApiError, json_body, json_request_spec, json_response_spec, openapi
 from portal.auth import current_actor, login_required, role_required
 from portal.db import get_session
@@ -63,7 +66,7 @@ def _revision_json(session, rev: ArticleRevision, paths: dict[int, str]) -> dict
         "notes": rev.notes,
         "category_id": rev.category_id,
         "category": paths.get(rev.category_id) if rev.category_id else None,
-        "tags": services.revision_tags(session, rev.id),
+        "tags": revision_tags(session, rev.id),
         "audience": rev.audience,
         "author_id": rev.author_id,
         "review_comment": rev.review_comment,
@@ -78,10 +81,10 @@ def article_json(session, article: Article) -> dict[str, Any]:
     work, else of the live revision; both ids are given."""
     actor = current_actor()
     paths = category_paths(session)
-    live = services.live_revision(session, article)
-    pending = services.pending_revision(session, article)
-    show = pending if pending is not None and services.can_view_pending(session, actor, article) else None
-    shown = show or live or services.current_revision(session, article)
+    live = live_revision(session, article)
+    pending = pending_revision(session, article)
+    show = pending if pending is not None and can_view_pending(session, actor, article) else None
+    shown = show or live or current_revision(session, article)
     summary = queries.feedback_summary(session, article.id)
     body = {
         "id": article.id,
@@ -106,7 +109,7 @@ def article_json(session, article: Article) -> dict[str, Any]:
 
 def _load_visible(session, article_id: int) -> Article:
     article = session.get(Article, article_id)
-    if article is None or not services.can_view(session, current_actor(), article):
+    if article is None or not can_view(session, current_actor(), article):
         raise ApiError(404, "This article does not exist.")
     return article
 
@@ -117,8 +120,8 @@ def create():
     session = get_session()
     body = json_body()
     try:
-        data = services.ArticleInput.from_mapping(body, partial=False)
-        article = services.create_article(session, current_actor(), data)
+        data = ArticleInput.from_mapping(body, partial=False)
+        article = editing.create_article(session, current_actor(), data)
     except ArticleError as exc:
         raise _error(exc) from None
     return {"id": article.id, "status": article.status, "version": article.version}, 201
@@ -137,15 +140,15 @@ def patch(article_id: int):
     session = get_session()
     body = json_body()
     version = _version(body, required=True)
-    unknown = set(body) - {*services.input_fields(), "version"}
+    unknown = set(body) - {*input_fields(), "version"}
     if unknown:
         raise ApiError(
             400, f"unknown fields: {', '.join(sorted(unknown))}", details={"fields": sorted(unknown)}
         )
     article = _load_visible(session, article_id)
     try:
-        data = services.ArticleInput.from_mapping(body, partial=True)
-        services.update_article(session, current_actor(), article_id, data, version)
+        data = ArticleInput.from_mapping(body, partial=True)
+        editing.update_article(session, current_actor(), article_id, data, version)
     except StaleVersion as exc:
         current = article_json(session, article)
         yours = {k: v for k, v in body.items() if k != "version"}
@@ -155,7 +158,7 @@ def patch(article_id: int):
                 "current_version": article.version,
                 "your_version": version,
                 "changed_fields": changed_fields({k: current.get(k) for k in yours}, yours),
-                "current": {k: current[k] for k in (*services.CONTENT_FIELDS, "external_id")},
+                "current": {k: current[k] for k in (*CONTENT_FIELDS, "external_id")},
                 "yours": yours,
             }
         )
@@ -176,11 +179,11 @@ def _transition(article_id: int, verb: str):
     _load_visible(session, article_id)
     try:
         if verb == "submit":
-            article = services.submit_article(session, actor, article_id, version)
+            article = lifecycle.submit_article(session, actor, article_id, version)
         elif verb == "withdraw":
-            article = services.withdraw_article(session, actor, article_id, version)
+            article = lifecycle.withdraw_article(session, actor, article_id, version)
         elif verb == "approve":
-            article = services.approve_article(
+            article = lifecycle.approve_article(
                 session,
                 actor,
                 article_id,
@@ -189,11 +192,11 @@ def _transition(article_id: int, verb: str):
                 review_due_days=current_app.config["REVIEW_DUE_DAYS"],
             )
         elif verb == "reject":
-            article = services.reject_article(
+            article = lifecycle.reject_article(
                 session, actor, article_id, comment or "", expected_version=version
             )
         else:
-            article = services.archive_article(
+            article = lifecycle.archive_article(
                 session, actor, article_id, comment=comment, expected_version=version
             )
     except ArticleError as exc:
@@ -282,7 +285,7 @@ def revisions(article_id: int):
     session = get_session()
     article = _load_visible(session, article_id)
     actor = current_actor()
-    may_see_all = services.is_lead(session, actor) or actor.id == article.author_id
+    may_see_all = is_lead(session, actor) or actor.id == article.author_id
     paths = category_paths(session)
     rows = [
         _revision_json(session, r, paths)
@@ -299,9 +302,9 @@ def revisions(article_id: int):
 _nullable_str = {"type": "string", "nullable": True}
 _INPUT_PROPS = {
     "title": {"type": "string", "minLength": 1, "maxLength": TITLE_MAX},
-    "scenario": {"type": "string", "maxLength": services.FIELD_MAX},
-    "solution": {"type": "string", "maxLength": services.FIELD_MAX, "description": "Markdown"},
-    "notes": {"type": "string", "maxLength": services.FIELD_MAX},
+    "scenario": {"type": "string", "maxLength": FIELD_MAX},
+    "solution": {"type": "string", "maxLength": FIELD_MAX, "description": "Markdown"},
+    "notes": {"type": "string", "maxLength": FIELD_MAX},
     "category_id": {"type": "integer", "nullable": True},
     "tags": {"type": "array", "items": {"type": "string", "maxLength": 50}, "maxItems": 20},
     "audience": {"type": "string", "enum": [a.value for a in Audience]},

@@ -10,9 +10,10 @@ from pathlib import Path
 from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, select
 
+from articles.access import can_edit, ensure_visible
 from articles.errors import Forbidden, InvalidInput, NotFound
 from articles.models import Attachment
-from articles.services import _visible_or_404, can_edit, get_article
+from articles.revisions import get_article
 from portal.audit import record
 from portal.models import User
 
@@ -45,7 +46,7 @@ def add_attachment(
 ) -> Attachment:
     """Store an image for an article (PNG/JPEG/GIF/WebP, at most 5 MB, checked from the content)."""
     article = get_article(session, article_id)
-    _visible_or_404(session, actor, article)
+    ensure_visible(session, actor, article)
     if not can_edit(session, actor, article):
         raise Forbidden(_l("You cannot change this article."))
     if not data:
@@ -93,7 +94,7 @@ def attachment_for(
     attachment = session.get(Attachment, attachment_id)
     if attachment is None:
         raise NotFound(_l("This file does not exist."))
-    _visible_or_404(session, actor, get_article(session, attachment.article_id))
+    ensure_visible(session, actor, get_article(session, attachment.article_id))
     path = Path(upload_dir) / SUBDIR / attachment.stored_name
     if not path.is_file():
         raise NotFound(_l("This file does not exist."))

@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, col, select
 
+from articles.access import ensure_visible, is_lead
 from articles.errors import Forbidden, InvalidInput, InvalidTransition
 from articles.models import REASON_MAX, ArticleRevision, ArticleStatus, Feedback, OutdatedFlag, TicketLink
-from articles.services import _visible_or_404, get_article
+from articles.revisions import get_article
 from portal.audit import record
 from portal.models import Role, User, UserRole
 from portal.notifications import notify
@@ -36,7 +37,7 @@ def link_ticket(
     """Record that the article was used on ``ticket_id``; linking twice is harmless and returns the link.
     A link to an article that is already live counts as KCS *reuse*, otherwise as *creation*."""
     article = get_article(session, article_id)
-    _visible_or_404(session, actor, article)
+    ensure_visible(session, actor, article)
     try:
         ticket = validate_ticket_id(ticket_id, pattern)
     except InvalidTicketId as exc:
@@ -62,8 +63,6 @@ def link_ticket(
 
 def unlink_ticket(session: Session, actor: User | None, article_id: int, link_id: int) -> None:
     """Remove a wrong link (the person who made it, or a lead)."""
-    from articles.services import is_lead
-
     link = session.get(TicketLink, link_id)
     if link is None or link.article_id != article_id:
         raise InvalidInput(_l("This link does not exist."))
@@ -81,7 +80,7 @@ def record_feedback(
 ) -> Feedback:
     """Helpful / not helpful on a published article, one vote per user (voting again replaces it)."""
     article = get_article(session, article_id)
-    _visible_or_404(session, actor, article)
+    ensure_visible(session, actor, article)
     if not isinstance(helpful, bool):
         raise InvalidInput(
             _l("Say whether the article helped."), details={"fields": {"helpful": "must be true or false"}}
@@ -106,7 +105,7 @@ def record_feedback(
 def flag_outdated(session: Session, actor: User | None, article_id: int, comment: object) -> OutdatedFlag:
     """Flag a published article as outdated with a comment; it joins the leads' re-verification queue."""
     article = get_article(session, article_id)
-    _visible_or_404(session, actor, article)
+    ensure_visible(session, actor, article)
     text = _reason(comment, required=True, field="comment")
     if article.state is not ArticleStatus.PUBLISHED:
         raise InvalidTransition(_l("Only a published article can be flagged as outdated."))

@@ -8,8 +8,8 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from articles.content import FIELD_MAX
 from articles.models import REASON_MAX, TAG_MAX, TITLE_MAX, Audience
-from articles.services import FIELD_MAX
 
 
 class ArticleForm(FlaskForm):

@@ -29,8 +29,11 @@ from typing import Any
 from sqlalchemy import insert, update
 from sqlmodel import Session, select
 
+from articles.access import is_lead
 from articles.categories import category_paths, clean_tags, find_category, split_path, tag_ids
+from articles.content import FIELD_MAX
 from articles.errors import ArticleError
+from articles.lifecycle import DEFAULT_REVIEW_DUE_DAYS
 from articles.models import (
     CATEGORY_NAME_MAX,
     CATEGORY_SEPARATOR,
@@ -45,14 +48,7 @@ from articles.models import (
     RevisionTag,
     TicketLink,
 )
-from articles.services import (
-    DEFAULT_REVIEW_DUE_DAYS,
-    FIELD_MAX,
-    _set_tags,
-    current_revision,
-    is_lead,
-    revision_content,
-)
+from articles.revisions import current_revision, revision_content, set_revision_tags
 from portal.audit import record
 from portal.config import DEFAULT_TICKET_ID_PATTERN
 from portal.models import Role, User
@@ -472,7 +468,7 @@ def _update_one(
                 rev.updated_at = now
                 session.add(rev)
                 session.flush()
-                _set_tags(session, rev.id, content["tags"])
+                set_revision_tags(session, rev.id, content["tags"])
             else:
                 if rev.state.is_pending() and rev.id != article.live_revision_id:
                     rev.status = RevisionStatus.SUPERSEDED.value
@@ -492,7 +488,7 @@ def _update_one(
                     new.review_comment = "imported as published"
                 session.add(new)
                 session.flush()
-                _set_tags(session, new.id, content["tags"])
+                set_revision_tags(session, new.id, content["tags"])
                 article.current_revision_id = new.id
                 if publish:
                     old_live = (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from articles import feedback, services
+from articles import content, editing, feedback, lifecycle
 from articles.categories import find_category, seed_default_categories
 from articles.models import Article
 from portal.config import DEFAULT_TICKET_ID_PATTERN
@@ -76,10 +76,10 @@ def seed_demo_articles(session: Session, users: dict) -> None:
             continue
         parent = find_category(session, item["category"][0], None)
         category = find_category(session, item["category"][1], parent.id) if parent else None
-        article = services.create_article(
+        article = editing.create_article(
             session,
             author,
-            services.ArticleInput(
+            content.ArticleInput(
                 title=item["title"],
                 scenario=item["scenario"],
                 solution=item["solution"],
@@ -89,7 +89,7 @@ def seed_demo_articles(session: Session, users: dict) -> None:
                 external_id=item["external_id"],
             ),
         )
-        services.submit_article(session, author, article.id)
-        services.approve_article(session, lead, article.id)
+        lifecycle.submit_article(session, author, article.id)
+        lifecycle.approve_article(session, lead, article.id)
         for ticket in item["tickets"]:
             feedback.link_ticket(session, author, article.id, ticket, DEFAULT_TICKET_ID_PATTERN)

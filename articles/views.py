@@ -6,8 +6,10 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from articles import attachments, feedback, queries, services
+from articles import attachments, editing, feedback, lifecycle, queries
+from articles.access import can_edit, can_view, can_view_pending, is_lead, is_writer
 from articles.categories import category_choices, category_paths
+from articles.content import ArticleInput
 from articles.diffing import diff_contents
 from articles.errors import ArticleError, InvalidInput, NotFound, StaleVersion
 from articles.forms import (
@@ -21,6 +23,14 @@ from articles.forms import (
 )
 from articles.models import ArticleRevision, Audience
 from articles.rendering import render_markdown
+from articles.revisions import (
+    current_revision,
+    get_article,
+    live_revision,
+    pending_revision,
+    revision_content,
+    revision_tags,
+)
 from portal.auth import current_actor, login_required, role_required
 from portal.db import get_session
 from portal.models import Role, User
@@ -43,10 +53,10 @@ PAGE_SIZE = 30
 def _article_or_404(article_id: int):
     session = get_session()
     try:
-        article = services.get_article(session, article_id)
+        article = get_article(session, article_id)
     except NotFound:
         abort(404)
-    if not services.can_view(session, current_actor(), article):
+    if not can_view(session, current_actor(), article):
         abort(404)
     return article
 
@@ -55,7 +65,7 @@ def _display(session, rev: ArticleRevision | None) -> dict:
     """A revision's content for diffs: category as its path, tags as names."""
     if rev is None:
         return dict.fromkeys(FIELD_LABELS, "")
-    content = services.revision_content(session, rev)
+    content = revision_content(session, rev)
     paths = category_paths(session)
     content["category"] = paths.get(rev.category_id, "") if rev.category_id else ""
     return content
@@ -91,8 +101,8 @@ def index():
     )
 
 
-def _form_input(form: ArticleForm) -> services.ArticleInput:
-    return services.ArticleInput(
+def _form_input(form: ArticleForm) -> ArticleInput:
+    return ArticleInput(
         title=form.title.data or "",
         scenario=form.scenario.data or "",
         solution=form.solution.data or "",
@@ -124,7 +134,7 @@ def new():
     status = 200
     if form.validate_on_submit():
         try:
-            article = services.create_article(session, current_actor(), _form_input(form))
+            article = editing.create_article(session, current_actor(), _form_input(form))
         except ArticleError as exc:
             _apply_errors(form, exc)
             flash(str(exc), "error")
@@ -143,11 +153,11 @@ def view(article_id: int):
     session = get_session()
     article = _article_or_404(article_id)
     actor = current_actor()
-    live = services.live_revision(session, article)
-    pending = services.pending_revision(session, article)
-    show_pending = pending is not None and services.can_view_pending(session, actor, article)
+    live = live_revision(session, article)
+    pending = pending_revision(session, article)
+    show_pending = pending is not None and can_view_pending(session, actor, article)
     # Agents read the live text; authors and leads of unpublished work read the working revision.
-    shown = live or services.current_revision(session, article)
+    shown = live or current_revision(session, article)
     if request.args.get("pending") and show_pending:
         shown = pending
     return render_template(
@@ -161,15 +171,15 @@ def view(article_id: int):
             "solution": render_markdown(shown.solution),
             "notes": render_markdown(shown.notes),
         },
-        tags=services.revision_tags(session, shown.id),
+        tags=revision_tags(session, shown.id),
         category=category_paths(session).get(shown.category_id) if shown.category_id else None,
         tickets=queries.tickets_for_article(session, article.id),
         summary=queries.feedback_summary(session, article.id),
         flags=queries.open_flags(session, article.id),
         files=attachments.attachments_of(session, article.id),
-        can_edit=services.can_edit(session, actor, article),
-        is_lead=services.is_lead(session, actor),
-        is_writer=services.is_writer(session, actor),
+        can_edit=can_edit(session, actor, article),
+        is_lead=is_lead(session, actor),
+        is_writer=is_writer(session, actor),
         authors=_users(session, [article.author_id, shown.author_id, shown.reviewer_id]),
         version_form=VersionForm(),
         review_form=ReviewForm(),
@@ -191,16 +201,16 @@ def edit(article_id: int):
     session = get_session()
     article = _article_or_404(article_id)
     actor = current_actor()
-    if not services.can_edit(session, actor, article):
+    if not can_edit(session, actor, article):
         flash(_("You cannot edit this article now."), "error")
         return redirect(url_for("articles.view", article_id=article.id))
-    base = services.current_revision(session, article)
+    base = current_revision(session, article)
     form = ArticleForm()
     form.set_categories(category_choices(session))
     conflict = None
     status = 200
     if request.method == "GET":
-        content = services.revision_content(session, base)
+        content = revision_content(session, base)
         form.title.data = content["title"]
         form.scenario.data = content["scenario"]
         form.solution.data = content["solution"]
@@ -215,10 +225,10 @@ def edit(article_id: int):
         except ValueError:
             version = 0
         try:
-            services.update_article(session, actor, article.id, _form_input(form), version or None)
+            editing.update_article(session, actor, article.id, _form_input(form), version or None)
         except StaleVersion as exc:
             # Keep the user's text in the form; show what the other save changed; the next save is deliberate.
-            theirs = _display(session, services.current_revision(session, article))
+            theirs = _display(session, current_revision(session, article))
             mine = {
                 **_display(session, None),
                 "title": form.title.data or "",
@@ -264,7 +274,7 @@ def _after(article_id: int, message: str, *, pending: bool = False):
 def submit(article_id: int):
     _article_or_404(article_id)
     try:
-        services.submit_article(get_session(), current_actor(), article_id, _version_arg())
+        lifecycle.submit_article(get_session(), current_actor(), article_id, _version_arg())
     except ArticleError as exc:
         return _fail(exc, url_for("articles.view", article_id=article_id, pending=1))
     return _after(article_id, _("Submitted for review."), pending=True)
@@ -275,7 +285,7 @@ def submit(article_id: int):
 def withdraw(article_id: int):
     _article_or_404(article_id)
     try:
-        services.withdraw_article(get_session(), current_actor(), article_id, _version_arg())
+        lifecycle.withdraw_article(get_session(), current_actor(), article_id, _version_arg())
     except ArticleError as exc:
         return _fail(exc, url_for("articles.view", article_id=article_id, pending=1))
     return _after(article_id, _("Withdrawn from review; it is a draft again."), pending=True)
@@ -288,7 +298,7 @@ def approve(article_id: int):
     form = ReviewForm()
     form.validate()
     try:
-        services.approve_article(
+        lifecycle.approve_article(
             get_session(),
             current_actor(),
             article_id,
@@ -309,7 +319,7 @@ def reject(article_id: int):
     form = ReviewForm()
     form.validate()
     try:
-        services.reject_article(
+        lifecycle.reject_article(
             get_session(),
             current_actor(),
             article_id,
@@ -329,7 +339,7 @@ def archive(article_id: int):
     form = ReviewForm()
     form.validate()
     try:
-        services.archive_article(
+        lifecycle.archive_article(
             get_session(),
             current_actor(),
             article_id,
@@ -346,7 +356,7 @@ def archive(article_id: int):
 def reverify(article_id: int):
     _article_or_404(article_id)
     try:
-        services.reverify_article(
+        lifecycle.reverify_article(
             get_session(), current_actor(), article_id, review_due_days=current_app.config["REVIEW_DUE_DAYS"]
         )
     except ArticleError as exc:
@@ -364,8 +374,8 @@ def reverify(article_id: int):
 def review(article_id: int):
     session = get_session()
     article = _article_or_404(article_id)
-    rev = services.current_revision(session, article)
-    live = services.live_revision(session, article)
+    rev = current_revision(session, article)
+    live = live_revision(session, article)
     diff = diff_contents(_display(session, live), _display(session, rev), FIELD_LABELS)
     return render_template(
         "articles/review.html",
@@ -419,7 +429,7 @@ def history(article_id: int):
     session = get_session()
     article = _article_or_404(article_id)
     actor = current_actor()
-    may_see_all = services.is_lead(session, actor) or actor.id == article.author_id
+    may_see_all = is_lead(session, actor) or actor.id == article.author_id
     revisions = [
         r
         for r in queries.revisions_of(session, article.id)
@@ -443,10 +453,10 @@ def history(article_id: int):
         left=left,
         right=right,
         inline=request.args.get("view") == "inline",
-        can_edit=services.can_edit(session, actor, article),
+        can_edit=can_edit(session, actor, article),
         version_form=VersionForm(),
         authors=_users(session, {r.author_id for r in revisions} | {r.reviewer_id for r in revisions}),
-        title=services.current_revision(session, article).title,
+        title=current_revision(session, article).title,
     )
 
 
@@ -455,7 +465,7 @@ def history(article_id: int):
 def restore(article_id: int, revision_id: int):
     _article_or_404(article_id)
     try:
-        rev = services.restore_revision(
+        rev = editing.restore_revision(
             get_session(), current_actor(), article_id, revision_id, _version_arg()
         )
     except ArticleError as exc:

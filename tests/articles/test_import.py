@@ -159,11 +159,11 @@ def test_batch_search_documents_match_single_ones(db):
 
 
 def test_export_of_articles_without_external_id_reimports_onto_them(db):
-    from articles import services
+    from articles import content, editing
     from articles.importing import export_lines
 
     agent = make_user(db, "writer", ("agent",))
-    article = services.create_article(db, agent, services.ArticleInput(title="无外部编号", solution="旧"))
+    article = editing.create_article(db, agent, content.ArticleInput(title="无外部编号", solution="旧"))
     db.commit()
     line = json.loads(next(export_lines(db)))
     assert line["external_id"] == f"kb-{article.id}"

@@ -151,12 +151,12 @@ def test_xss_in_every_field_is_inert(app, db, login, users):
         reviewer=users["lead"],
     )
     lead = _as(app, login, users["lead"])
-    from articles import services
+    from articles import content, editing, lifecycle
 
-    services.update_article(
-        db, users["lead"], article.id, services.ArticleInput(solution=XSS + " v2"), article.version
+    editing.update_article(
+        db, users["lead"], article.id, content.ArticleInput(solution=XSS + " v2"), article.version
     )
-    services.submit_article(db, users["lead"], article.id)
+    lifecycle.submit_article(db, users["lead"], article.id)
     db.commit()
     for path in (
         f"/articles/{article.id}",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
-from articles import services
+from articles import content, editing, lifecycle, revisions
 from articles.errors import Forbidden, InvalidInput, InvalidTransition, NotFound, StaleVersion
 from articles.models import TRANSITIONS, Article, ArticleRevision, ArticleStatus, RevisionStatus
 from portal.models import AuditLog
@@ -51,24 +51,24 @@ def test_happy_path_draft_review_reject_edit_resubmit_publish(db, people):
     agent, lead = people["agent"], people["lead"]
     article = make_article(db, agent, title="退款多久到账")
     assert article.status == "draft" and article.version == 1
-    services.submit_article(db, agent, article.id, expected_version=1)
+    lifecycle.submit_article(db, agent, article.id, expected_version=1)
     db.commit()
     assert _reload(db, article.id).status == "in_review"
-    services.reject_article(db, lead, article.id, "缺少到账时间说明")
+    lifecycle.reject_article(db, lead, article.id, "缺少到账时间说明")
     db.commit()
     article = _reload(db, article.id)
     assert article.status == "rejected"
     assert _revisions(db, article.id)[-1].review_comment == "缺少到账时间说明"
-    services.update_article(
-        db, agent, article.id, services.ArticleInput(solution="原路退回，1-3 个工作日到账"), article.version
+    editing.update_article(
+        db, agent, article.id, content.ArticleInput(solution="原路退回，1-3 个工作日到账"), article.version
     )
     db.commit()
     article = _reload(db, article.id)
     assert article.status == "draft"
     revs = _revisions(db, article.id)
     assert [r.status for r in revs] == ["rejected", "draft"]  # the rejected text and its comment are kept
-    services.submit_article(db, agent, article.id, expected_version=article.version)
-    services.approve_article(db, lead, article.id, review_due_days=30)
+    lifecycle.submit_article(db, agent, article.id, expected_version=article.version)
+    lifecycle.approve_article(db, lead, article.id, review_due_days=30)
     db.commit()
     article = _reload(db, article.id)
     assert article.status == "published"
@@ -85,25 +85,25 @@ def test_edit_of_published_article_goes_through_review_while_old_text_stays_live
     agent, agent2, lead = people["agent"], people["agent2"], people["lead"]
     article = make_article(db, agent, solution="旧步骤", status="published", reviewer=lead)
     live_id = article.live_revision_id
-    services.update_article(db, agent2, article.id, services.ArticleInput(solution="新步骤"), article.version)
+    editing.update_article(db, agent2, article.id, content.ArticleInput(solution="新步骤"), article.version)
     db.commit()
     article = _reload(db, article.id)
     assert article.status == "published" and article.live_revision_id == live_id
     assert db.get(ArticleRevision, live_id).solution == "旧步骤"
-    pending = services.pending_revision(db, article)
+    pending = revisions.pending_revision(db, article)
     assert pending.solution == "新步骤" and pending.status == "draft" and pending.author_id == agent2.id
-    services.submit_article(db, agent2, article.id)
+    lifecycle.submit_article(db, agent2, article.id)
     db.commit()
     assert _reload(db, article.id).status == "published"  # still live while the edit is reviewed
-    services.reject_article(db, lead, article.id, "不对")
+    lifecycle.reject_article(db, lead, article.id, "不对")
     db.commit()
     article = _reload(db, article.id)
     assert article.status == "published" and article.live_revision_id == live_id
-    services.update_article(
-        db, agent2, article.id, services.ArticleInput(solution="新步骤 v2"), article.version
+    editing.update_article(
+        db, agent2, article.id, content.ArticleInput(solution="新步骤 v2"), article.version
     )
-    services.submit_article(db, agent2, article.id)
-    services.approve_article(db, lead, article.id)
+    lifecycle.submit_article(db, agent2, article.id)
+    lifecycle.approve_article(db, lead, article.id)
     db.commit()
     article = _reload(db, article.id)
     assert article.live_revision_id != live_id
@@ -121,11 +121,11 @@ def test_transition_table_matches_can_methods():
 
 
 VERBS = {
-    "submit": lambda db, a, lead, author: services.submit_article(db, author, a.id),
-    "approve": lambda db, a, lead, author: services.approve_article(db, lead, a.id),
-    "reject": lambda db, a, lead, author: services.reject_article(db, lead, a.id, "no"),
-    "archive": lambda db, a, lead, author: services.archive_article(db, lead, a.id),
-    "withdraw": lambda db, a, lead, author: services.withdraw_article(db, author, a.id),
+    "submit": lambda db, a, lead, author: lifecycle.submit_article(db, author, a.id),
+    "approve": lambda db, a, lead, author: lifecycle.approve_article(db, lead, a.id),
+    "reject": lambda db, a, lead, author: lifecycle.reject_article(db, lead, a.id, "no"),
+    "archive": lambda db, a, lead, author: lifecycle.archive_article(db, lead, a.id),
+    "withdraw": lambda db, a, lead, author: lifecycle.withdraw_article(db, author, a.id),
 }
 ALLOWED = {
     "draft": {"submit"},
@@ -157,21 +157,21 @@ def test_every_transition_is_allowed_or_refused_without_change(db, people, state
 def test_archived_article_cannot_be_edited_or_restored(db, people):
     article = make_article(db, people["agent"], status="archived", reviewer=people["lead"])
     with pytest.raises(InvalidTransition):
-        services.update_article(
-            db, people["lead"], article.id, services.ArticleInput(title="x"), article.version
+        editing.update_article(
+            db, people["lead"], article.id, content.ArticleInput(title="x"), article.version
         )
     with pytest.raises(InvalidTransition):
-        services.restore_revision(db, people["lead"], article.id, article.live_revision_id)
+        editing.restore_revision(db, people["lead"], article.id, article.live_revision_id)
 
 
 def test_author_cannot_approve_own_revision_even_as_lead(db, people):
     lead, lead2 = people["lead"], people["lead2"]
     article = make_article(db, lead, status="in_review")
     with pytest.raises(Forbidden):
-        services.approve_article(db, lead, article.id)
+        lifecycle.approve_article(db, lead, article.id)
     db.rollback()
     assert _reload(db, article.id).status == "in_review"
-    services.approve_article(db, lead2, article.id)
+    lifecycle.approve_article(db, lead2, article.id)
     db.commit()
     assert _reload(db, article.id).status == "published"
 
@@ -179,36 +179,34 @@ def test_author_cannot_approve_own_revision_even_as_lead(db, people):
 def test_lead_who_edits_a_published_article_cannot_approve_that_edit(db, people):
     agent, lead, lead2 = people["agent"], people["lead"], people["lead2"]
     article = make_article(db, agent, status="published", reviewer=lead)
-    services.update_article(
-        db, lead, article.id, services.ArticleInput(title="主管改的标题"), article.version
-    )
-    services.submit_article(db, lead, article.id)
+    editing.update_article(db, lead, article.id, content.ArticleInput(title="主管改的标题"), article.version)
+    lifecycle.submit_article(db, lead, article.id)
     db.commit()
     with pytest.raises(Forbidden):
-        services.approve_article(db, lead, article.id)
+        lifecycle.approve_article(db, lead, article.id)
     db.rollback()
-    services.approve_article(db, lead2, article.id)
+    lifecycle.approve_article(db, lead2, article.id)
 
 
 @pytest.mark.parametrize("role", ["agent", "agent2", "qa"])
 def test_only_leads_review_or_archive(db, people, role):
     article = make_article(db, people["agent"], status="in_review")
     for call in (
-        lambda: services.approve_article(db, people[role], article.id),
-        lambda: services.reject_article(db, people[role], article.id, "x"),
+        lambda: lifecycle.approve_article(db, people[role], article.id),
+        lambda: lifecycle.reject_article(db, people[role], article.id, "x"),
     ):
         with pytest.raises(Forbidden):
             call()
     published = make_article(db, people["agent"], status="published", reviewer=people["lead"])
     with pytest.raises(Forbidden):
-        services.archive_article(db, people[role], published.id)
+        lifecycle.archive_article(db, people[role], published.id)
 
 
 def test_reject_needs_a_comment(db, people):
     article = make_article(db, people["agent"], status="in_review")
     for comment in ("", "   ", None):
         with pytest.raises(InvalidInput):
-            services.reject_article(db, people["lead"], article.id, comment)
+            lifecycle.reject_article(db, people["lead"], article.id, comment)
     assert _reload(db, article.id).status == "in_review"
 
 
@@ -216,42 +214,42 @@ def test_stale_version_is_refused_and_nothing_is_overwritten(db, people):
     agent = people["agent"]
     article = make_article(db, agent, solution="原文")
     version = article.version
-    services.update_article(db, agent, article.id, services.ArticleInput(solution="第一次保存"), version)
+    editing.update_article(db, agent, article.id, content.ArticleInput(solution="第一次保存"), version)
     db.commit()
     with pytest.raises(StaleVersion) as info:
-        services.update_article(db, agent, article.id, services.ArticleInput(solution="第二个窗口"), version)
+        editing.update_article(db, agent, article.id, content.ArticleInput(solution="第二个窗口"), version)
     db.rollback()
     assert info.value.details["current_version"] == version + 1
-    assert services.current_revision(db, _reload(db, article.id)).solution == "第一次保存"
+    assert revisions.current_revision(db, _reload(db, article.id)).solution == "第一次保存"
 
 
 def test_other_agent_cannot_edit_or_submit_someones_draft(db, people):
     article = make_article(db, people["agent"])
     # A draft is private to its author and the leads: others get 'not found', not a hint it exists.
     with pytest.raises(NotFound):
-        services.update_article(
-            db, people["agent2"], article.id, services.ArticleInput(title="抢"), article.version
+        editing.update_article(
+            db, people["agent2"], article.id, content.ArticleInput(title="抢"), article.version
         )
     with pytest.raises(NotFound):
-        services.submit_article(db, people["agent2"], article.id)
+        lifecycle.submit_article(db, people["agent2"], article.id)
     db.rollback()
     assert _reload(db, article.id).status == "draft"
 
 
 def test_qa_cannot_write_articles(db, people):
     with pytest.raises(Forbidden):
-        services.create_article(db, people["qa"], services.ArticleInput(title="x"))
+        editing.create_article(db, people["qa"], content.ArticleInput(title="x"))
 
 
 def test_restore_creates_a_new_draft_revision(db, people):
     agent, lead = people["agent"], people["lead"]
     article = make_article(db, agent, solution="第一版", status="published", reviewer=lead)
     first = article.live_revision_id
-    services.update_article(db, agent, article.id, services.ArticleInput(solution="第二版"), article.version)
-    services.submit_article(db, agent, article.id)
-    services.approve_article(db, lead, article.id)
+    editing.update_article(db, agent, article.id, content.ArticleInput(solution="第二版"), article.version)
+    lifecycle.submit_article(db, agent, article.id)
+    lifecycle.approve_article(db, lead, article.id)
     db.commit()
-    rev = services.restore_revision(db, agent, article.id, first)
+    rev = editing.restore_revision(db, agent, article.id, first)
     db.commit()
     assert rev.solution == "第一版" and rev.status == RevisionStatus.DRAFT and rev.restored_from == 1
     article = _reload(db, article.id)
@@ -262,13 +260,13 @@ def test_restore_creates_a_new_draft_revision(db, people):
 def test_invalid_input_saves_nothing(db, people):
     agent = people["agent"]
     for data in (
-        services.ArticleInput(title=""),
-        services.ArticleInput(title="x" * 201),
-        services.ArticleInput(title="ok", solution="x" * 20_001),
-        services.ArticleInput(title="ok", category_id=99999),
-        services.ArticleInput(title="ok", audience="everyone"),
+        content.ArticleInput(title=""),
+        content.ArticleInput(title="x" * 201),
+        content.ArticleInput(title="ok", solution="x" * 20_001),
+        content.ArticleInput(title="ok", category_id=99999),
+        content.ArticleInput(title="ok", audience="everyone"),
     ):
         with pytest.raises(InvalidInput):
-            services.create_article(db, agent, data)
+            editing.create_article(db, agent, data)
         db.rollback()
     assert db.exec(select(Article)).all() == []

@@ -6,7 +6,7 @@ import itertools
 
 from sqlmodel import Session
 
-from articles import services
+from articles import content, editing, lifecycle
 from articles.categories import create_category
 from articles.models import Article, Category
 from portal.models import User
@@ -37,10 +37,10 @@ def make_article(
 ) -> Article:
     """A committed article by ``author`` brought to ``status`` (draft, in_review, published, rejected,
     archived); ``reviewer`` (a lead, not the author) is needed past in_review."""
-    article = services.create_article(
+    article = editing.create_article(
         db,
         author,
-        services.ArticleInput(
+        content.ArticleInput(
             title=title or f"登录失败怎么办 {next(_seq)}",
             scenario=scenario,
             solution=solution,
@@ -51,12 +51,12 @@ def make_article(
         ),
     )
     if status != "draft":
-        services.submit_article(db, author, article.id)
+        lifecycle.submit_article(db, author, article.id)
     if status in ("published", "archived"):
-        services.approve_article(db, reviewer, article.id)
+        lifecycle.approve_article(db, reviewer, article.id)
     if status == "rejected":
-        services.reject_article(db, reviewer, article.id, "步骤不完整")
+        lifecycle.reject_article(db, reviewer, article.id, "步骤不完整")
     if status == "archived":
-        services.archive_article(db, reviewer, article.id)
+        lifecycle.archive_article(db, reviewer, article.id)
     db.commit()
     return article

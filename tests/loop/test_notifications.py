@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from articles import services
+from articles import lifecycle
 from articles.feedback import flag_outdated
 from portal.notifications import Notification, message_for
 from tests.factories import make_article, make_evaluation, make_user
@@ -47,6 +47,6 @@ def test_reviewing_own_notification_is_not_sent(db, cast):
     # A lead approving someone else's work notifies the author only; nobody is told about their own action.
     author = make_user(db, "writer", ("agent",))
     article = make_article(db, author, status="in_review")
-    services.approve_article(db, cast.lead, article.id)
+    lifecycle.approve_article(db, cast.lead, article.id)
     db.commit()
     assert [n.kind for n in _notes(db, author)] == ["article_approved"]

@@ -21,7 +21,7 @@ def _worker(config: dict, tag: str, agent_id: int, lead_id: int, start, results)
         from portal.db import session_scope
 
         app = create_app(config)
-        from articles import services
+        from articles import content, editing, lifecycle
         from portal.models import User
         from search_index.service import search_articles
 
@@ -30,13 +30,13 @@ def _worker(config: dict, tag: str, agent_id: int, lead_id: int, start, results)
             for i in range(PER_PROCESS):
                 with session_scope() as session:
                     agent, lead = session.get(User, agent_id), session.get(User, lead_id)
-                    article = services.create_article(
+                    article = editing.create_article(
                         session,
                         agent,
-                        services.ArticleInput(title=f"并发写入{tag}第{i}篇 工单同步", tags=[tag]),
+                        content.ArticleInput(title=f"并发写入{tag}第{i}篇 工单同步", tags=[tag]),
                     )
-                    services.submit_article(session, agent, article.id)
-                    services.approve_article(session, lead, article.id)
+                    lifecycle.submit_article(session, agent, article.id)
+                    lifecycle.approve_article(session, lead, article.id)
                 with session_scope() as session:
                     search_articles(session, get_search_engine(), "并发写入", actor_roles={"agent"})
         results.put((tag, "ok"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from articles import services
+from articles import lifecycle
 from tests.factories import make_article
 from tests.search.helpers import engine, people, published
 
@@ -70,6 +70,6 @@ def test_article_without_text_and_odd_queries_never_fail(app, db, client, login)
     for q in ("", " ", "？？", "退款" * 5000, "\x00\x01", "😀" * 300):
         assert client.get("/search", query_string={"q": q}).status_code == 200
     assert client.get(f"/articles/{art.id}").status_code == 200
-    services.archive_article(db, lead, art.id)
+    lifecycle.archive_article(db, lead, art.id)
     db.commit()
     assert art.id not in vectors.matrix

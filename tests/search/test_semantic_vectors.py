@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
-from articles import services
+from articles import lifecycle
 from search_index.models import SearchVector
 from search_index.service import search_articles
 from tests.factories import make_article
@@ -71,7 +71,7 @@ def test_vectors_follow_publish_edit_and_archive(app, db):
     assert art.id in vectors.matrix
     before = rows[art.id].content_hash
 
-    services.archive_article(db, lead, art.id)
+    lifecycle.archive_article(db, lead, art.id)
     db.commit()
     assert art.id not in _rows(db)
     assert art.id not in vectors.matrix

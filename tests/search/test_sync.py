@@ -7,7 +7,7 @@ import time
 import pytest
 from sqlmodel import Session
 
-from articles import services
+from articles import lifecycle, revisions
 from articles.search.runtime import get_search_engine, iter_documents, load_documents
 from portal import create_app
 from portal.db import get_engine
@@ -60,7 +60,7 @@ def test_archived_article_disappears(app, db):
     agent, lead, _admin = people(db)
     article = published(db, agent, lead, "优惠券无法使用")
     assert _titles(app, db, "优惠券") == ["优惠券无法使用"]
-    services.archive_article(db, lead, article.id)
+    lifecycle.archive_article(db, lead, article.id)
     db.commit()
     assert _titles(app, db, "优惠券") == []
     assert _titles(app, db, "优惠券", roles=("lead",), include_unpublished=True) == []
@@ -108,7 +108,7 @@ def test_crash_between_commit_and_index_write_loses_nothing(
     article = published(db, agent, lead, "物流停滞不更新")  # the commit must succeed anyway
     assert "search index update failed" in caplog.text
     db.expire_all()
-    assert services.get_article(db, article.id).status == "published"
+    assert revisions.get_article(db, article.id).status == "published"
     assert article.id not in indexed_ids(app)
     assert [aid for _cid, aid in engine(app).sync.pending()] == [article.id]
 
