@@ -1,0 +1,166 @@
+"""Scoring an interaction on a scorecard version and reading an evaluation with its arithmetic."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlmodel import select
+
+from portal.auth import current_actor, has_role, login_required, role_required
+from portal.db import get_session
+from portal.models import Role, User
+from qa import evaluations as ev
+from qa import scorecards
+from qa.forms import NA, evaluation_form_class
+from qa.models import (
+    Evaluation,
+    EvaluationStatus,
+    Interaction,
+    SampleItem,
+    SamplingPlan,
+    Scorecard,
+    ScorecardVersion,
+)
+from qa.queries import turns_of, usernames
+from qa.scoring import ScoringMode, format_score
+from qa.views.common import bp, get_or_404
+
+
+def _version_for(session, interaction: Interaction, existing: Evaluation | None) -> ScorecardVersion | None:
+    if existing is not None:
+        return session.get(ScorecardVersion, existing.scorecard_version_id)
+    wanted = request.args.get("scorecard", type=int)
+    card = session.get(Scorecard, wanted) if wanted else None
+    if card is None:
+        item = session.exec(select(SampleItem).where(SampleItem.interaction_id == interaction.id)).first()
+        plan = session.get(SamplingPlan, item.plan_id) if item else None
+        card = session.get(Scorecard, plan.scorecard_id) if plan and plan.scorecard_id else None
+    card = card or scorecards.default_scorecard(session)
+    return scorecards.latest_version(session, card.id) if card else None
+
+
+@bp.route("/interactions/<int:interaction_id>/evaluate", methods=["GET", "POST"])
+@role_required(Role.QA)
+def evaluate(interaction_id: int):
+    session = get_session()
+    interaction_row = get_or_404(Interaction, interaction_id)
+    existing = ev.existing_evaluation(session, interaction_row.id)
+    if existing is not None and (not existing.state.can_edit() or existing.grader_id != current_actor().id):
+        return redirect(url_for("qa.evaluation_view", evaluation_id=existing.id))
+    version = _version_for(session, interaction_row, existing)
+    if version is None:
+        flash(_("Create a scorecard first."), "error")
+        return redirect(url_for("qa.scorecard_list"))
+    sections, criteria = scorecards.sections_and_criteria(session, version.id)
+    form_class = evaluation_form_class(criteria)
+    form = form_class()
+    if request.method == "GET" and existing is not None:
+        rated = ev.ratings_of(session, existing.id)
+        for c in criteria:
+            r = rated.get(c.id)
+            if r is not None:
+                getattr(form, f"rating_{c.id}").data = NA if r.value is None else str(r.value)
+                getattr(form, f"comment_{c.id}").data = r.comment
+                getattr(form, f"evidence_{c.id}").data = r.evidence
+        form.comment.data, form.article_id.data = existing.comment, existing.article_id
+        form.no_article.data, form.gap_note.data = existing.no_article, existing.gap_note
+    status = 200
+    if form.validate_on_submit():
+        ratings = []
+        for c in criteria:
+            raw = getattr(form, f"rating_{c.id}").data
+            if raw in (None, "", "None"):
+                continue
+            ratings.append(
+                ev.RatingInput(
+                    criterion_id=c.id,
+                    value=None if raw == NA else int(raw),
+                    comment=getattr(form, f"comment_{c.id}").data or "",
+                    evidence=getattr(form, f"evidence_{c.id}").data or "",
+                )
+            )
+        inp = ev.EvaluationInput(
+            ratings=ratings,
+            comment=form.comment.data or "",
+            article_id=form.article_id.data,
+            no_article=form.no_article.data,
+            gap_note=form.gap_note.data or "",
+        )
+        submit = bool(form.submit_evaluation.data)
+        try:
+            saved = ev.save_evaluation(
+                session, current_actor(), interaction_row, version, inp, submit=submit, evaluation=existing
+            )
+        except ev.EvaluationError as exc:
+            status = 400
+            for cid, message in exc.problems:
+                target = getattr(form, f"rating_{cid}", None) if cid is not None else None
+                (target or form.comment).errors.append(message)
+        else:
+            if submit:
+                flash(_("Evaluation submitted: %(score)s.", score=format_score(saved.score)), "success")
+                return redirect(url_for("qa.evaluation_view", evaluation_id=saved.id))
+            flash(_("Draft saved."), "success")
+            return redirect(url_for("qa.evaluate", interaction_id=interaction_row.id))
+    elif request.method == "POST":
+        status = 400
+    agent = session.get(User, interaction_row.agent_id)
+    return render_template(
+        "qa/evaluate.html",
+        form=form,
+        item=interaction_row,
+        agent=agent,
+        turns=turns_of(session, interaction_row.id),
+        version=version,
+        card=session.get(Scorecard, version.scorecard_id),
+        sections=sections,
+        criteria=criteria,
+        existing=existing,
+        weighted=version.mode == ScoringMode.WEIGHTED_SECTIONS.value,
+    ), status
+
+
+@bp.get("/evaluations/<int:evaluation_id>")
+@login_required
+def evaluation_view(evaluation_id: int):
+    session = get_session()
+    evaluation = get_or_404(Evaluation, evaluation_id)
+    actor = current_actor()
+    own = evaluation.agent_id == actor.id and evaluation.status != EvaluationStatus.DRAFT.value
+    if not own and not has_role(Role.QA, Role.LEAD):
+        abort(403)
+    version = session.get(ScorecardVersion, evaluation.scorecard_version_id)
+    sections, criteria = scorecards.sections_and_criteria(session, version.id)
+    result = ev.explain(session, evaluation)
+    item = session.get(Interaction, evaluation.interaction_id)
+    people = usernames(session, {evaluation.agent_id, evaluation.grader_id})
+    weighted = version.mode == ScoringMode.WEIGHTED_SECTIONS.value
+    terms = []
+    if result is not None:
+        if weighted:
+            terms = [
+                (result.section_scores[s.id], s.weight)
+                for s in sections
+                if result.section_scores[s.id] is not None
+            ]
+        else:
+            terms = [
+                (result.criterion_scores[c.id], c.points)
+                for c in criteria
+                if result.criterion_scores[c.id] is not None
+            ]
+    return render_template(
+        "qa/evaluation.html",
+        evaluation=evaluation,
+        version=version,
+        card=session.get(Scorecard, version.scorecard_id),
+        sections=sections,
+        criteria=criteria,
+        result=result,
+        ratings=ev.ratings_of(session, evaluation.id),
+        item=item,
+        people=people,
+        turns=turns_of(session, item.id),
+        weighted=weighted,
+        terms=terms,
+    )
