@@ -1,0 +1,91 @@
+"""How agents report use of an article: ticket links, helpful votes, outdated flags, images."""
+
+from __future__ import annotations
+
+from flask import current_app, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from articles import attachments, feedback
+from articles.errors import ArticleError, InvalidInput
+from articles.forms import FeedbackForm, FlagForm, TicketForm, UploadForm
+from articles.views.common import WRITERS, article_or_404, back_to_article, bp, refused
+from portal.auth import current_actor, login_required, role_required
+from portal.db import get_session
+
+
+@bp.post("/<int:article_id>/tickets")
+@role_required(*WRITERS)
+def link_ticket(article_id: int):
+    article_or_404(article_id)
+    form = TicketForm()
+    if not form.validate():
+        return refused(
+            InvalidInput(_l("Enter a ticket ID.")), url_for("articles.view", article_id=article_id)
+        )
+    try:
+        feedback.link_ticket(
+            get_session(),
+            current_actor(),
+            article_id,
+            form.ticket_id.data,
+            current_app.config["TICKET_ID_PATTERN"],
+        )
+    except ArticleError as exc:
+        return refused(exc, url_for("articles.view", article_id=article_id))
+    return back_to_article(article_id, _("Ticket %(t)s linked.", t=form.ticket_id.data.strip()))
+
+
+@bp.post("/<int:article_id>/feedback")
+@login_required
+def rate(article_id: int):
+    article_or_404(article_id)
+    form = FeedbackForm()
+    if not form.validate() or form.helpful.data not in ("yes", "no"):
+        return refused(
+            InvalidInput(_l("Choose helpful or not helpful.")),
+            url_for("articles.view", article_id=article_id),
+        )
+    try:
+        feedback.record_feedback(
+            get_session(), current_actor(), article_id, form.helpful.data == "yes", form.reason.data or ""
+        )
+    except ArticleError as exc:
+        return refused(exc, url_for("articles.view", article_id=article_id))
+    return back_to_article(article_id, _("Thank you for your feedback."))
+
+
+@bp.post("/<int:article_id>/flag")
+@login_required
+def flag(article_id: int):
+    article_or_404(article_id)
+    form = FlagForm()
+    if not form.validate():
+        return refused(
+            InvalidInput(_l("Say what is outdated.")), url_for("articles.view", article_id=article_id)
+        )
+    try:
+        feedback.flag_outdated(get_session(), current_actor(), article_id, form.comment.data)
+    except ArticleError as exc:
+        return refused(exc, url_for("articles.view", article_id=article_id))
+    return back_to_article(article_id, _("Flagged as outdated; a lead will re-verify it."))
+
+
+@bp.post("/<int:article_id>/attachments")
+@role_required(*WRITERS)
+def upload(article_id: int):
+    article_or_404(article_id)
+    form = UploadForm()
+    if not form.validate():
+        return refused(
+            InvalidInput(_l("Choose an image file.")), url_for("articles.view", article_id=article_id)
+        )
+    file = form.image.data
+    data = file.read(attachments.MAX_IMAGE_BYTES + 1)
+    try:
+        item = attachments.add_attachment(
+            get_session(), current_actor(), article_id, file.filename, data, current_app.config["UPLOAD_DIR"]
+        )
+    except ArticleError as exc:
+        return refused(exc, url_for("articles.view", article_id=article_id))
+    return back_to_article(article_id, _("Image %(name)s uploaded.", name=item.filename))
