@@ -14,11 +14,7 @@ from portal.models import Role
 from qa import evaluations as ev
 from qa import interactions as imp
 from qa.forms import ImportForm
-from qa.models import (
-    Channel,
-    Evaluation,
-    Interaction,
-)
+from qa.models import Channel, Evaluation, Interaction
 from qa.queries import InteractionFilter, list_interactions, turns_of, usernames
 from qa.views.common import bp, get_or_404
 from qa.web import qa_timezone, ticket_pattern

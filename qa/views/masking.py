@@ -13,9 +13,7 @@ from portal.models import Role
 from qa import interactions as imp
 from qa.forms import MaskingPatternForm
 from qa.masking import ExtraPattern, mask_text
-from qa.models import (
-    MaskingPattern,
-)
+from qa.models import MaskingPattern
 from qa.views.common import bp, get_or_404
 
 

@@ -12,10 +12,7 @@ from portal.forms import ActionForm
 from portal.models import Role, User
 from qa import plans, scorecards
 from qa.forms import PlanForm
-from qa.models import (
-    SamplingPlan,
-    Scorecard,
-)
+from qa.models import SamplingPlan, Scorecard
 from qa.queries import plan_items, queue_of, usernames
 from qa.views.common import bp, get_or_404, users_with_role
 from qa.web import local_today, qa_timezone

@@ -11,9 +11,7 @@ from portal.db import get_session
 from portal.models import Role
 from qa import scorecards
 from qa.forms import ScorecardForm
-from qa.models import (
-    Scorecard,
-)
+from qa.models import Scorecard
 from qa.views.common import bp, get_or_404
 
 
