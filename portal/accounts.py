@@ -20,6 +20,9 @@ from portal.timeutil import utcnow
 
 USERNAME_MAX = 64
 PASSWORD_MIN = 8
+# A token's "last used" is shown to the minute; refreshing it at most this often keeps a busy API client
+# from turning every read request into a database write.
+TOKEN_TOUCH_SECONDS = 60
 # A fixed hash to compare against when the user does not exist, so timing does not reveal valid names.
 _DUMMY_HASH = generate_password_hash("not-a-real-password", method="pbkdf2:sha256:1000")
 
@@ -278,6 +281,8 @@ def user_for_token(session: Session, clear: str) -> User | None:
     user = session.get(User, token.user_id)
     if user is None or not user.is_active:
         return None
-    token.last_used_at = now
-    session.add(token)
+    last = token.last_used_at
+    if last is None or now - last >= timedelta(seconds=TOKEN_TOUCH_SECONDS):
+        token.last_used_at = now
+        session.add(token)
     return user

@@ -53,3 +53,30 @@ def test_other_users_token_cannot_be_revoked(client, db, login):
     assert client.post(f"/account/tokens/{row.id}/revoke").status_code == 404
     db.expire_all()
     assert db.get(ApiToken, row.id).revoked_at is None
+
+
+def test_last_used_is_recorded_then_refreshed_at_most_once_a_minute(client, db):
+    from datetime import timedelta
+
+    from portal.accounts import TOKEN_TOUCH_SECONDS
+
+    user = make_user(db, "agent1")
+    clear = make_token(db, user)
+    headers = {"Authorization": f"Bearer {clear}"}
+    assert client.get("/api/v1/search?q=x", headers=headers).status_code == 200
+    db.expire_all()
+    row = db.exec(select(ApiToken)).one()
+    first = row.last_used_at
+    assert first is not None
+    # A second request within the minute does not write the token row again.
+    client.get("/api/v1/search?q=x", headers=headers)
+    db.expire_all()
+    assert db.exec(select(ApiToken)).one().last_used_at == first
+    # Once the recorded use is older than the interval, the next request refreshes it.
+    row = db.exec(select(ApiToken)).one()
+    row.last_used_at = first - timedelta(seconds=TOKEN_TOUCH_SECONDS + 1)
+    db.add(row)
+    db.commit()
+    client.get("/api/v1/search?q=x", headers=headers)
+    db.expire_all()
+    assert db.exec(select(ApiToken)).one().last_used_at > first - timedelta(seconds=1)
