@@ -338,11 +338,12 @@ class VectorStore:
         ).all()
         return [(cid, aid) for cid, aid in rows if not self._cursor.is_applied(cid)]
 
-    def catch_up(self, budget: int | None = COMMIT_BUDGET) -> int:
+    def catch_up(self, budget: int | None = COMMIT_BUDGET, *, defer_writes: bool = False) -> int:
         """Apply the changes this worker has not seen; returns how many articles were looked at.
 
-        At most ``budget`` articles are embedded now, the rest in the background.  Raises on database errors
-        (see :meth:`safe_catch_up`).
+        At most ``budget`` articles are embedded now, the rest in the background.  With ``defer_writes``
+        nothing is written to the database from this thread (see :meth:`apply`).  Raises on database
+        errors (see :meth:`safe_catch_up`).
         """
         if not self.enabled:
             return 0
@@ -354,7 +355,7 @@ class VectorStore:
             if not todo:
                 return 0
             ids = sorted({aid for _cid, aid in todo})
-            self.apply(ids, budget=budget)
+            self.apply(ids, budget=budget, defer_writes=defer_writes)
             self._cursor.add(cid for cid, _aid in todo)
             return len(ids)
 
@@ -389,15 +390,24 @@ class VectorStore:
                 self._polled_at = 0.0
                 return 0
             try:
-                return self.catch_up(COMMIT_BUDGET)
+                # The caller is a request that may already hold the database's write lock (SQLite: one
+                # writer at a time): a write from a second connection here would wait for that very
+                # request and stall it for the whole busy timeout.  Stored vectors are read now; what
+                # needs writing goes to the background thread.
+                return self.catch_up(COMMIT_BUDGET, defer_writes=True)
             finally:
                 self._lock.release()
         except Exception:
             self._fail("vector catch-up")
             return 0
 
-    def apply(self, ids: Iterable[int], budget: int | None = None) -> None:
-        """Bring the vectors of ``ids`` up to date (stored row, this worker's matrix)."""
+    def apply(self, ids: Iterable[int], budget: int | None = None, *, defer_writes: bool = False) -> None:
+        """Bring the vectors of ``ids`` up to date (stored row, this worker's matrix).
+
+        ``defer_writes``: only read the database here; this worker's matrix is updated at once from the
+        stored rows (and loses articles that no longer want a vector), while embedding and deleting stored
+        rows are left to the background thread.
+        """
         ids = sorted({int(i) for i in ids})
         if not ids or not self.enabled:
             return
@@ -438,10 +448,14 @@ class VectorStore:
                 self.matrix.remove(i)
                 self._hashes.pop(i, None)
                 self._lazy.discard(i)
-            if any(i in stored for i in gone):
+            if defer_writes:
+                self.schedule(i for i in gone if i in stored)
+            elif any(i in stored for i in gone):
                 with Session(self.engine) as session:
                     session.exec(delete(SearchVector).where(SearchVector.article_id.in_(gone)))
                     session.commit()
+        if defer_writes:
+            budget = 0
         now = to_embed if budget is None else to_embed[:budget]
         later = [] if budget is None else to_embed[budget:]
         for start in range(0, len(now), BATCH):

@@ -132,6 +132,42 @@ def test_other_workers_read_stored_vectors(app, db):
     assert other.catch_up() == 1 and new.id in other.matrix
 
 
+def test_catch_up_before_a_search_only_reads_the_database(app, db):
+    """The catch-up before a search runs inside a request that may already hold the database's write
+    lock (SQLite: one writer): writing vectors from there through a second connection would wait for that
+    same request.  It reads the stored rows and leaves embedding and writing to the background."""
+    from articles.search.runtime import iter_documents, load_documents
+    from portal.db import get_engine
+    from search_index.vectors import VectorStore
+
+    agent, lead, _admin, articles = _corpus(db)
+    other = VectorStore(get_engine(app), load_documents, iter_documents, "use", background=False)
+    other.load()
+    stored = published(db, agent, lead, "修改收货地址的方法")
+    unstored = published(db, agent, lead, "会员积分如何兑换礼品")
+    lifecycle.archive_article(db, lead, articles["refund"].id)
+    db.commit()
+    # As if the worker that committed ``unstored`` died before embedding it.
+    db.exec(SearchVector.__table__.delete().where(SearchVector.article_id == unstored.id))
+    db.commit()
+    writes, embeds = [], []
+    real_write, real_embed = other._write_rows, other.embedder.embed_texts
+    other._write_rows = lambda rows: (writes.append(rows), real_write(rows))[1]
+    other.embedder.embed_texts = lambda texts: (embeds.append(texts), real_embed(texts))[1]
+    try:
+        other._polled_at = 0.0
+        other.catch_up_if_due()
+        assert writes == [] and embeds == []
+        assert stored.id in other.matrix  # read from the row its author's worker stored
+        assert articles["refund"].id not in other.matrix
+        assert unstored.id not in other.matrix and unstored.id in other._lazy
+        other.drain()  # the background thread's work
+        assert unstored.id in other.matrix and unstored.id in _rows(db)
+        assert len(embeds) == 1
+    finally:
+        del other._write_rows, other.embedder.embed_texts
+
+
 def _person(db, username):
     from portal.models import User
 
