@@ -168,6 +168,19 @@ def test_catch_up_before_a_search_only_reads_the_database(app, db):
         del other._write_rows, other.embedder.embed_texts
 
 
+def test_start_up_finds_the_articles_without_a_vector_from_the_database(app, db):
+    from articles.search.runtime import vector_candidates
+    from portal.db import get_engine
+
+    agent, lead, _admin, articles = _corpus(db)
+    draft = make_article(db, agent, title="会员积分如何兑换礼品")
+    lifecycle.archive_article(db, lead, articles["refund"].id)
+    db.commit()
+    wanted = set(vector_candidates(get_engine(app)))
+    assert draft.id in wanted and articles["password"].id in wanted
+    assert articles["refund"].id not in wanted
+
+
 def _person(db, username):
     from portal.models import User
 
