@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import os
 import random
 import sqlite3
 import statistics
@@ -112,7 +113,22 @@ class Client(threading.Thread):
         conn.close()
 
 
-def run_phase(port, token, pick, clients, duration, seed=1):
+def server_cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of the server's processes (Linux /proc): what the requests cost the server,
+    whatever else the machine is doing."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def run_phase(port, token, pick, clients, duration, seed=1, server=None):
+    pids = [server.proc.pid, *server.worker_pids()] if server is not None else []
+    cpu_before = server_cpu_seconds(pids)
     deadline = time.monotonic() + duration
     threads = [Client(port, token, pick, deadline, seed * 1000 + i) for i in range(clients)]
     started = time.monotonic()
@@ -122,7 +138,12 @@ def run_phase(port, token, pick, clients, duration, seed=1):
         t.join(timeout=duration + 120)
     elapsed = time.monotonic() - started
     samples = [s for t in threads for s in t.samples]
-    return summarize(samples, elapsed)
+    out = summarize(samples, elapsed)
+    if pids and samples:
+        out["server_cpu_ms_per_request"] = round(
+            (server_cpu_seconds(pids) - cpu_before) * 1000 / len(samples), 2
+        )
+    return out
 
 
 def pct(values, p):
@@ -239,18 +260,23 @@ def main() -> None:
     }
     server_log = OUT / "load-server.log"
     log_start = server_log.stat().st_size if server_log.exists() else 0
-    with Server(env, port, workers=args.workers, log=server_log):
+    with Server(env, port, workers=args.workers, log=server_log) as server:
         if args.semantic != "off":
             wait_for_vectors(server_log, log_start, args.workers)
         log_line("warm-up")
         run_phase(port, tokens["agent"], search, 2, 5)
         log_line("single user: search")
-        single = run_phase(port, tokens["agent"], search, 1, max(5.0, args.single_requests * 0.05))
+        single = run_phase(
+            port, tokens["agent"], search, 1, max(5.0, args.single_requests * 0.05), server=server
+        )
         report["single_user_search"] = single["by_kind"]["search"]
+        report["single_user_search"]["server_cpu_ms_per_request"] = single.get("server_cpu_ms_per_request")
         log_line(f"ceiling: /healthz x {args.clients} for {args.ceiling_duration} s")
-        report["healthz"] = run_phase(port, tokens["agent"], healthz, args.clients, args.ceiling_duration)
+        report["healthz"] = run_phase(
+            port, tokens["agent"], healthz, args.clients, args.ceiling_duration, server=server
+        )
         log_line(f"mix x {args.clients} for {args.duration} s")
-        report["mix"] = run_phase(port, tokens["agent"], mix, args.clients, args.duration)
+        report["mix"] = run_phase(port, tokens["agent"], mix, args.clients, args.duration, server=server)
 
     s1 = report["single_user_search"]["p95_ms"]
     sl = report["mix"]["by_kind"]["search"]["p95_ms"]
@@ -280,6 +306,12 @@ def print_table(report):
         )
     print(
         f"mix total: {report['mix']['requests']} requests, {report['mix']['rps']} req/s, errors {report['mix']['errors']}"
+    )
+    print(
+        "server CPU ms per request: single-user search "
+        f"{report['single_user_search'].get('server_cpu_ms_per_request')}, /healthz "
+        f"{report['healthz'].get('server_cpu_ms_per_request')}, mix {report['mix'].get('server_cpu_ms_per_request')}"
+        f" (semantic: {report['semantic']})"
     )
     print(f"targets: {report['targets']}")
 
