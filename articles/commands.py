@@ -9,7 +9,9 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlmodel import select
 
-from articles.importing import ImportNotAllowed, export_lines, import_articles
+from articles.exporting import export_lines
+from articles.import_lines import ImportNotAllowed
+from articles.importing import import_articles
 from portal.db import session_scope
 from portal.models import User
 

@@ -1,4 +1,4 @@
-"""Bulk import and export of articles as JSON Lines (DESIGN §4).
+"""Bulk import of articles as JSON Lines (DESIGN §4); the line format is in ``articles.import_lines``.
 
 One JSON object a line: ``external_id, title, scenario, solution, notes, category, tags, tickets``
 (optionally ``audience``); unknown keys are ignored.  Lines are upserted by ``external_id``; a line
@@ -20,9 +20,7 @@ both levels as needed).  The created categories are listed in the report so an a
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -30,183 +28,19 @@ from sqlalchemy import insert, update
 from sqlmodel import Session, select
 
 from articles.access import is_lead
-from articles.categories import category_paths, clean_tags, find_category, split_path, tag_ids
-from articles.content import FIELD_MAX
-from articles.errors import ArticleError
+from articles.categories import tag_ids
+from articles.import_lines import ImportLine, ImportNotAllowed, ImportReport, read_lines, resolve_categories
 from articles.lifecycle import DEFAULT_REVIEW_DUE_DAYS
-from articles.models import (
-    CATEGORY_NAME_MAX,
-    CATEGORY_SEPARATOR,
-    EXTERNAL_ID_MAX,
-    TITLE_MAX,
-    Article,
-    ArticleRevision,
-    ArticleStatus,
-    Audience,
-    Category,
-    RevisionStatus,
-    RevisionTag,
-    TicketLink,
-)
+from articles.models import Article, ArticleRevision, ArticleStatus, RevisionStatus, RevisionTag, TicketLink
 from articles.revisions import current_revision, revision_content, set_revision_tags
+from portal.accounts import roles_of
 from portal.audit import record
 from portal.config import DEFAULT_TICKET_ID_PATTERN
 from portal.models import Role, User
-from portal.tickets import InvalidTicketId, validate_ticket_id
 from portal.timeutil import utcnow
 from search_index import sync
 
 CHUNK = 1000
-TEXT_FIELDS = ("scenario", "solution", "notes")
-
-
-class ImportNotAllowed(ArticleError):
-    status = 403
-    code = "forbidden"
-
-
-@dataclass
-class ImportReport:
-    created: int = 0
-    updated: int = 0
-    errors: list[tuple[int, str]] = field(default_factory=list)
-    unchanged: int = 0
-    categories_created: list[str] = field(default_factory=list)
-    article_ids: list[int] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-
-@dataclass
-class _Line:
-    line_no: int
-    external_id: str | None
-    title: str
-    scenario: str
-    solution: str
-    notes: str
-    category: str | None
-    tags: list[str]
-    tickets: list[str]
-    audience: str
-    category_id: int | None = None
-
-
-def _text(obj: dict[str, Any], key: str, limit: int) -> str:
-    value = obj.get(key)
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise ValueError(f"{key} must be a string")
-    value = value.replace("\r\n", "\n")
-    if len(value) > limit:
-        raise ValueError(f"{key} is longer than {limit} characters")
-    return value
-
-
-def _parse(line_no: int, raw: str, pattern: str) -> _Line:
-    try:
-        obj = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"not valid JSON ({exc.msg} at column {exc.colno})") from None
-    if not isinstance(obj, dict):
-        raise ValueError("a line must be a JSON object")
-    title = _text(obj, "title", 10 * TITLE_MAX).strip()
-    if not title:
-        raise ValueError("title is missing or empty")
-    if len(title) > TITLE_MAX:
-        raise ValueError(f"title is longer than {TITLE_MAX} characters")
-    external_id = obj.get("external_id")
-    if external_id is not None:
-        if isinstance(external_id, int) and not isinstance(external_id, bool):
-            external_id = str(external_id)
-        if not isinstance(external_id, str):
-            raise ValueError("external_id must be a string")
-        external_id = external_id.strip() or None
-        if external_id and len(external_id) > EXTERNAL_ID_MAX:
-            raise ValueError(f"external_id is longer than {EXTERNAL_ID_MAX} characters")
-    category = obj.get("category")
-    if category is not None and not isinstance(category, str):
-        raise ValueError("category must be a string (a name or 'parent › child')")
-    category = (category or "").strip() or None
-    try:
-        tags = clean_tags(obj.get("tags"))
-    except ArticleError as exc:
-        raise ValueError(f"tags: {exc.details.get('fields', {}).get('tags', exc)}") from None
-    tickets_raw = obj.get("tickets") or []
-    if not isinstance(tickets_raw, list):
-        raise ValueError("tickets must be a list of ticket IDs")
-    tickets: list[str] = []
-    for value in tickets_raw:
-        try:
-            ticket = validate_ticket_id(value, pattern)
-        except InvalidTicketId as exc:
-            raise ValueError(f"tickets: {exc}") from None
-        if ticket not in tickets:
-            tickets.append(ticket)
-    audience = obj.get("audience") or Audience.INTERNAL.value
-    if audience not in {a.value for a in Audience}:
-        raise ValueError("audience must be 'internal' or 'public'")
-    return _Line(
-        line_no=line_no,
-        external_id=external_id,
-        title=title,
-        scenario=_text(obj, "scenario", FIELD_MAX),
-        solution=_text(obj, "solution", FIELD_MAX),
-        notes=_text(obj, "notes", FIELD_MAX),
-        category=category,
-        tags=tags,
-        tickets=tickets,
-        audience=audience,
-    )
-
-
-class _Categories:
-    """Resolves names and paths to ids once per run, creating missing ones when allowed."""
-
-    def __init__(self, session: Session, create: bool, report: ImportReport):
-        self.session = session
-        self.create = create
-        self.report = report
-        self.cache: dict[str, int] = {}
-
-    def _get_or_create(self, name: str, parent_id: int | None) -> int:
-        if len(name) > CATEGORY_NAME_MAX:
-            raise ValueError(f"category name {name!r} is longer than {CATEGORY_NAME_MAX} characters")
-        found = find_category(self.session, name, parent_id)
-        if found is not None:
-            return found.id
-        if not self.create:
-            raise ValueError(f"unknown category {name!r}")
-        category = Category(name=name, parent_id=parent_id)
-        self.session.add(category)
-        self.session.flush()
-        self.report.categories_created.append(category_paths(self.session)[category.id])
-        return category.id
-
-    def resolve(self, path: str) -> int:
-        if path in self.cache:
-            return self.cache[path]
-        parts = split_path(path)
-        if not parts or len(parts) > 2:
-            raise ValueError(f"category {path!r}: categories have two levels ('parent › child')")
-        if len(parts) == 1:
-            top = find_category(self.session, parts[0], None)
-            if top is not None:
-                category_id = top.id
-            else:
-                # A bare sub-category name ('物流异常') is accepted when it is unambiguous.
-                children = self.session.exec(
-                    select(Category).where(Category.name == parts[0], Category.parent_id.is_not(None))
-                ).all()
-                category_id = children[0].id if len(children) == 1 else self._get_or_create(parts[0], None)
-        else:
-            parent_id = self._get_or_create(parts[0], None)
-            category_id = self._get_or_create(parts[1], parent_id)
-        self.cache[path] = category_id
-        return category_id
 
 
 def _chunks(items: list[Any], size: int = CHUNK) -> Iterator[list[Any]]:
@@ -227,8 +61,6 @@ def import_articles(
     """Upsert articles from JSON lines by ``external_id``. Without ``publish`` they land as drafts
     (an existing live article gets a pending draft revision); with ``publish`` (admins only, for
     migrating an existing knowledge base) they go live at once. Bad lines are reported, good lines land."""
-    from portal.accounts import roles_of
-
     if publish and actor is not None and Role.ADMIN.value not in roles_of(session, actor):
         raise ImportNotAllowed("only an administrator may import articles as published (--publish)")
     if (
@@ -240,38 +72,8 @@ def import_articles(
         raise ImportNotAllowed("only agents, leads and administrators may import articles")
 
     report = ImportReport()
-    parsed: list[_Line] = []
-    seen: dict[str, int] = {}
-    for line_no, raw in enumerate(lines, start=1):
-        if not raw.strip():
-            continue
-        try:
-            item = _parse(line_no, raw, ticket_pattern)
-        except ValueError as exc:
-            report.errors.append((line_no, str(exc)))
-            continue
-        if item.external_id is not None:
-            if item.external_id in seen:
-                report.errors.append(
-                    (
-                        line_no,
-                        f"external_id {item.external_id!r} already appears on line {seen[item.external_id]}",
-                    )
-                )
-                continue
-            seen[item.external_id] = line_no
-        parsed.append(item)
-
-    categories = _Categories(session, create_categories, report)
-    valid: list[_Line] = []
-    for item in parsed:
-        if item.category:
-            try:
-                item.category_id = categories.resolve(item.category)
-            except ValueError as exc:
-                report.errors.append((item.line_no, str(exc)))
-                continue
-        valid.append(item)
+    parsed = read_lines(lines, ticket_pattern, report)
+    valid = resolve_categories(session, parsed, create_categories, report)
 
     existing: dict[str, Article] = {}
     ext_ids = [i.external_id for i in valid if i.external_id]
@@ -326,7 +128,7 @@ def import_articles(
 
 def _bulk_create(
     session: Session,
-    items: list[_Line],
+    items: list[ImportLine],
     actor: User | None,
     publish: bool,
     now,
@@ -410,7 +212,7 @@ def _bulk_create(
     session.flush()
 
 
-def _content(item: _Line) -> dict[str, Any]:
+def _content(item: ImportLine) -> dict[str, Any]:
     return {
         "title": item.title,
         "scenario": item.scenario,
@@ -429,7 +231,7 @@ def _same(a: dict[str, Any], b: dict[str, Any]) -> bool:
 def _update_one(
     session: Session,
     article: Article,
-    item: _Line,
+    item: ImportLine,
     actor: User | None,
     publish: bool,
     now,
@@ -517,7 +319,7 @@ def _update_one(
         report.errors.append((item.line_no, str(exc)))
 
 
-def _add_links(session: Session, article: Article, item: _Line, actor_id: int | None, now) -> int:
+def _add_links(session: Session, article: Article, item: ImportLine, actor_id: int | None, now) -> int:
     if not item.tickets:
         return 0
     have = set(session.exec(select(TicketLink.ticket_id).where(TicketLink.article_id == article.id)).all())
@@ -532,57 +334,3 @@ def _add_links(session: Session, article: Article, item: _Line, actor_id: int | 
             added += 1
     session.flush()
     return added
-
-
-def export_lines(session: Session, *, include_unpublished: bool = True, batch: int = 1000) -> Iterator[str]:
-    """Articles as JSON lines in the import format: the live revision if any, else the newest one."""
-    from articles.search_documents import _revision_id, _tags_by_revision
-
-    paths = category_paths(session)
-    last_id = 0
-    while True:
-        articles = session.exec(
-            select(Article).where(Article.id > last_id).order_by(Article.id).limit(batch)
-        ).all()
-        if not articles:
-            return
-        wanted = {a.id: _revision_id(a) for a in articles}
-        revisions = {
-            r.id: r
-            for r in session.exec(
-                select(ArticleRevision).where(ArticleRevision.id.in_(list(wanted.values())))
-            ).all()
-        }
-        tags = _tags_by_revision(session, list(revisions))
-        links: dict[int, list[str]] = {}
-        for article_id, ticket in session.exec(
-            select(TicketLink.article_id, TicketLink.ticket_id)
-            .where(TicketLink.article_id.in_(list(wanted)))
-            .order_by(TicketLink.id)
-        ).all():
-            links.setdefault(article_id, []).append(ticket)
-        for article in articles:
-            if not include_unpublished and article.state is not ArticleStatus.PUBLISHED:
-                continue
-            rev = revisions.get(wanted[article.id])
-            if rev is None:
-                continue
-            yield json.dumps(
-                {
-                    "external_id": article.external_id or f"kb-{article.id}",
-                    "title": rev.title,
-                    "scenario": rev.scenario,
-                    "solution": rev.solution,
-                    "notes": rev.notes,
-                    "category": paths.get(rev.category_id, "") if rev.category_id else "",
-                    "tags": tags.get(rev.id, []),
-                    "tickets": links.get(article.id, []),
-                    "audience": rev.audience,
-                    "status": article.status,
-                },
-                ensure_ascii=False,
-            )
-        last_id = articles[-1].id
-
-
-__all__ = ["CATEGORY_SEPARATOR", "ImportNotAllowed", "ImportReport", "export_lines", "import_articles"]

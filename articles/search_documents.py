@@ -15,29 +15,9 @@ from typing import Any
 from sqlmodel import Session, select
 
 from articles.categories import category_paths
-from articles.models import Article, ArticleRevision, ArticleStatus, RevisionTag, Tag
+from articles.models import Article, ArticleRevision, ArticleStatus
 from articles.rendering import markdown_to_text
-
-
-def _revision_id(article: Article) -> int | None:
-    if article.live_revision_id is not None and article.status == ArticleStatus.PUBLISHED:
-        return article.live_revision_id
-    return article.current_revision_id
-
-
-def _tags_by_revision(session: Session, revision_ids: list[int]) -> dict[int, list[str]]:
-    tags: dict[int, list[str]] = {}
-    if not revision_ids:
-        return tags
-    query = (
-        select(RevisionTag.revision_id, Tag.name)
-        .join(Tag, Tag.id == RevisionTag.tag_id)
-        .where(RevisionTag.revision_id.in_(revision_ids))
-        .order_by(Tag.name)
-    )
-    for revision_id, name in session.exec(query).all():
-        tags.setdefault(revision_id, []).append(name)
-    return tags
+from articles.revision_batches import article_pages, shown_revision_id, shown_revisions, tags_by_revision
 
 
 def _document(
@@ -71,11 +51,11 @@ def search_document(session: Session, article_id: int) -> dict[str, Any] | None:
     article = session.get(Article, article_id)
     if article is None:
         return None
-    rev = session.get(ArticleRevision, _revision_id(article))
+    rev = session.get(ArticleRevision, shown_revision_id(article))
     if rev is None:
         return None
     return _document(
-        article, rev, _tags_by_revision(session, [rev.id]).get(rev.id, []), category_paths(session)
+        article, rev, tags_by_revision(session, [rev.id]).get(rev.id, []), category_paths(session)
     )
 
 
@@ -87,16 +67,9 @@ def search_documents(session: Session, article_ids: list[int]) -> dict[int, dict
     ids = sorted(set(article_ids))
     for start in range(0, len(ids), 500):
         articles = session.exec(select(Article).where(Article.id.in_(ids[start : start + 500]))).all()
-        wanted = {a.id: _revision_id(a) for a in articles}
-        revisions = {
-            r.id: r
-            for r in session.exec(
-                select(ArticleRevision).where(ArticleRevision.id.in_([r for r in wanted.values() if r]))
-            ).all()
-        }
-        tags = _tags_by_revision(session, list(revisions))
+        revisions, tags = shown_revisions(session, list(articles))
         for article in articles:
-            rev = revisions.get(wanted[article.id])
+            rev = revisions.get(article.id)
             if rev is not None:
                 result[article.id] = _document(article, rev, tags.get(rev.id, []), paths)
     return result
@@ -105,26 +78,12 @@ def search_documents(session: Session, article_ids: list[int]) -> dict[int, dict
 def iter_search_documents(session: Session, batch: int = 1000) -> Iterator[dict[str, Any]]:
     """Every article's document, in id order, reading ``batch`` articles per round trip (keyset paging)."""
     paths = category_paths(session)
-    last_id = 0
-    while True:
-        articles = session.exec(
-            select(Article).where(Article.id > last_id).order_by(Article.id).limit(batch)
-        ).all()
-        if not articles:
-            return
-        wanted = {a.id: _revision_id(a) for a in articles}
-        revisions = {
-            r.id: r
-            for r in session.exec(
-                select(ArticleRevision).where(ArticleRevision.id.in_([r for r in wanted.values() if r]))
-            ).all()
-        }
-        tags = _tags_by_revision(session, list(revisions))
+    for articles in article_pages(session, batch):
+        revisions, tags = shown_revisions(session, articles)
         for article in articles:
-            rev = revisions.get(wanted[article.id])
+            rev = revisions.get(article.id)
             if rev is not None:
                 yield _document(article, rev, tags.get(rev.id, []), paths)
-        last_id = articles[-1].id
         # Do not keep 69,000 ORM objects alive in the caller's session (only the ones loaded here).
         for obj in (*articles, *revisions.values()):
             if obj in session and not session.is_modified(obj):

@@ -100,7 +100,7 @@ def test_publish_requires_an_admin_and_strict_categories_reject(db):
     agent = make_user(db, "agent_x", ("agent",))
     import pytest
 
-    from articles.importing import ImportNotAllowed
+    from articles.import_lines import ImportNotAllowed
 
     with pytest.raises(ImportNotAllowed):
         import_articles(db, [_line(title="x")], actor=agent, publish=True)
@@ -160,7 +160,7 @@ def test_batch_search_documents_match_single_ones(db):
 
 def test_export_of_articles_without_external_id_reimports_onto_them(db):
     from articles import content, editing
-    from articles.importing import export_lines
+    from articles.exporting import export_lines
 
     agent = make_user(db, "writer", ("agent",))
     article = editing.create_article(db, agent, content.ArticleInput(title="无外部编号", solution="旧"))
