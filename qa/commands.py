@@ -9,6 +9,7 @@ from flask.cli import with_appcontext
 
 from portal.db import session_scope
 from qa import interactions as imp
+from qa.interaction_files import ImportFileError
 from qa.web import qa_timezone, ticket_pattern
 
 
@@ -28,7 +29,7 @@ def import_interactions_command(path: Path) -> None:
                 ticket_pattern=ticket_pattern(),
                 tz=qa_timezone(),
             )
-    except imp.ImportFileError as exc:
+    except ImportFileError as exc:
         raise click.ClickException(str(exc)) from None
     for problem in report.duplicates:
         click.echo(f"line {problem.ref}: skipped, {problem.error}")

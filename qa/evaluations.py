@@ -4,6 +4,7 @@ explained. The score is always computed here on the server; the form's JavaScrip
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,7 +14,6 @@ from portal import audit
 from portal.models import User
 from portal.notifications import notify
 from portal.timeutil import utcnow
-from qa.interactions import normalise_quote
 from qa.models import (
     Evaluation,
     EvaluationRating,
@@ -28,6 +28,12 @@ from qa.scorecards import freeze_version, spec_for
 from qa.scoring import RatingError, ScoreResult, format_score, score_evaluation, validate_ratings
 
 MAX_TEXT = 5000
+_WS = re.compile(r"\s+")
+
+
+def normalise_quote(text: str) -> str:
+    """Whitespace-insensitive form used to check that evidence is a quote from the transcript."""
+    return _WS.sub(" ", text).strip()
 
 
 class EvaluationError(ValueError):

@@ -12,6 +12,7 @@ from portal.timeutil import utcnow
 from qa import evaluations as ev
 from qa import interactions as imp
 from qa import plans, scorecards
+from qa.interaction_records import RawRecord
 from qa.masking import resident_id_check_digit
 from qa.models import Interaction, SamplingPlan
 from qa.web import DEFAULT_TIMEZONE
@@ -107,7 +108,7 @@ def seed_demo(session: Session, users: dict[str, User]) -> None:
         ]
         complaint = channel == "ecommerce" and n % 3 == 0
         records.append(
-            imp.RawRecord(
+            RawRecord(
                 n,
                 {
                     "ticket_id": f"{start:%Y%m%d}-{'ABCD'[n % 4]}{100 + n:03d}",

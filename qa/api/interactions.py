@@ -12,6 +12,7 @@ from portal.db import get_session
 from portal.models import Role, User
 from qa import interactions as imp
 from qa.api.common import ID_PARAM, NULLABLE_STR, api_bp, get_or_404
+from qa.interaction_records import MAX_RECORDS, MAX_TURN_LENGTH, api_records
 from qa.models import Interaction
 from qa.queries import turns_of
 from qa.web import qa_timezone, ticket_pattern
@@ -48,11 +49,11 @@ def interaction_dict(interaction: Interaction) -> dict[str, Any]:
 @role_required(Role.QA)
 def create_interactions():
     items = json_body(list)
-    if len(items) > imp.MAX_RECORDS:
-        raise ApiError(413, f"send at most {imp.MAX_RECORDS} interactions per request")
+    if len(items) > MAX_RECORDS:
+        raise ApiError(413, f"send at most {MAX_RECORDS} interactions per request")
     report = imp.import_records(
         get_session(),
-        imp.api_records(items),
+        api_records(items),
         actor=current_actor(),
         ticket_pattern=ticket_pattern(),
         tz=qa_timezone(),
@@ -85,7 +86,7 @@ _TURN_IN = {
     "properties": {
         "speaker": {"type": "string", "enum": ["agent", "customer", "system"]},
         "at": {**NULLABLE_STR, "description": "ISO 8601; without a zone it is in QA_TIMEZONE"},
-        "text": {"type": "string", "minLength": 1, "maxLength": imp.MAX_TURN_LENGTH},
+        "text": {"type": "string", "minLength": 1, "maxLength": MAX_TURN_LENGTH},
     },
 }
 _INTERACTION_IN = openapi.schema(

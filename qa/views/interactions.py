@@ -14,6 +14,7 @@ from portal.models import Role
 from qa import evaluations as ev
 from qa import interactions as imp
 from qa.forms import ImportForm
+from qa.interaction_files import ImportFileError
 from qa.models import Channel, Evaluation, Interaction
 from qa.queries import InteractionFilter, list_interactions, turns_of, usernames
 from qa.views.common import bp, get_or_404
@@ -63,7 +64,7 @@ def import_interactions():
                 ticket_pattern=ticket_pattern(),
                 tz=qa_timezone(),
             )
-        except imp.ImportFileError as exc:
+        except ImportFileError as exc:
             form.file.errors.append(str(exc))
             status = 400
         else:

@@ -10,7 +10,7 @@ from portal.auth import current_actor, role_required
 from portal.db import get_session
 from portal.forms import ActionForm
 from portal.models import Role
-from qa import interactions as imp
+from qa import masking_patterns
 from qa.forms import MaskingPatternForm
 from qa.masking import ExtraPattern, mask_text
 from qa.models import MaskingPattern
@@ -28,7 +28,9 @@ def masking():
             pattern = ExtraPattern.compile(form.label.data, form.pattern.data)
             preview = mask_text(form.sample.data or "", [pattern]).text
         else:
-            imp.add_masking_pattern(session, current_actor(), form.label.data.strip(), form.pattern.data)
+            masking_patterns.add_masking_pattern(
+                session, current_actor(), form.label.data.strip(), form.pattern.data
+            )
             flash(_("Masking pattern added; it applies to future imports."), "success")
             return redirect(url_for("qa.masking"))
     elif request.method == "POST":
@@ -44,5 +46,5 @@ def masking():
 def toggle_masking(pattern_id: int):
     session = get_session()
     row = get_or_404(MaskingPattern, pattern_id)
-    imp.toggle_masking_pattern(session, current_actor(), row)
+    masking_patterns.toggle_masking_pattern(session, current_actor(), row)
     return redirect(url_for("qa.masking"))

@@ -1,0 +1,59 @@
+"""The admin's extra masking patterns: add, switch on or off, and the enabled ones compiled for an import."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlmodel import Session, select
+
+from portal import audit
+from portal.models import User
+from qa.masking import ExtraPattern, PatternError
+from qa.models import MaskingPattern
+
+log = logging.getLogger(__name__)
+
+
+def extra_patterns(session: Session) -> list[ExtraPattern]:
+    """The enabled admin patterns, compiled. A pattern that no longer compiles is skipped and logged
+    (by id only), so a bad pattern cannot stop imports."""
+    out = []
+    for row in session.exec(select(MaskingPattern).where(MaskingPattern.enabled).order_by(MaskingPattern.id)):
+        try:
+            out.append(ExtraPattern.compile(row.label, row.pattern))
+        except PatternError:
+            log.warning("masking pattern %s is invalid and was skipped", row.id)
+    return out
+
+
+def add_masking_pattern(session: Session, actor: User, label: str, pattern: str) -> MaskingPattern:
+    """Store a validated extra masking pattern (raises ``PatternError``); it applies to future imports."""
+    compiled = ExtraPattern.compile(label, pattern)
+    row = MaskingPattern(label=compiled.label[:64], pattern=pattern, created_by_id=actor.id)
+    session.add(row)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "masking_pattern.create",
+        "masking_pattern",
+        row.id,
+        details={"label": row.label, "pattern": row.pattern},
+    )
+    return row
+
+
+def toggle_masking_pattern(session: Session, actor: User, row: MaskingPattern) -> MaskingPattern:
+    """Switch a pattern on or off for future imports."""
+    row.enabled = not row.enabled
+    session.add(row)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "masking_pattern.toggle",
+        "masking_pattern",
+        row.id,
+        to_state="enabled" if row.enabled else "disabled",
+    )
+    return row
