@@ -11,7 +11,7 @@ from portal.models import User
 from portal.timeutil import utcnow
 from qa import evaluations as ev
 from qa import interactions as imp
-from qa import plans, scorecards
+from qa import plans, scorecard_defaults, scorecards
 from qa.interaction_records import RawRecord
 from qa.masking import resident_id_check_digit
 from qa.models import Interaction, SamplingPlan
@@ -74,14 +74,14 @@ def _card(rng: random.Random) -> str:
 
 def seed_default(session: Session) -> None:
     """Every installation: the default scorecard (idempotent)."""
-    scorecards.seed_default_scorecard(session)
+    scorecard_defaults.seed_default_scorecard(session)
 
 
 def seed_demo(session: Session, users: dict[str, User]) -> None:
     """A few dozen masked demo interactions, one drawn plan and one submitted evaluation (idempotent)."""
     if session.exec(select(SamplingPlan.id).where(SamplingPlan.name == DEMO_PLAN)).first() is not None:
         return
-    scorecards.seed_default_scorecard(session)
+    scorecard_defaults.seed_default_scorecard(session)
     from zoneinfo import ZoneInfo
 
     tz = ZoneInfo(DEFAULT_TIMEZONE)

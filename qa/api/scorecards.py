@@ -8,7 +8,7 @@ from portal.api import ApiError, json_body, json_request_spec, json_response_spe
 from portal.auth import current_actor, role_required
 from portal.db import get_session
 from portal.models import Role
-from qa import scorecards
+from qa import scorecard_input, scorecards
 from qa.api.common import ID_PARAM, api_bp, get_or_404
 from qa.models import Scorecard
 
@@ -18,9 +18,9 @@ from qa.models import Scorecard
 def create_scorecard():
     data = json_body(dict)
     try:
-        inp = scorecards.parse_payload(data)
+        inp = scorecard_input.parse_payload(data)
         card, version = scorecards.create_scorecard(get_session(), current_actor(), inp)
-    except scorecards.ScorecardInputError as exc:
+    except scorecard_input.ScorecardInputError as exc:
         raise ApiError(400, str(exc), details={"problems": exc.problems}) from None
     return jsonify(scorecards.version_tree(get_session(), card, version)), 201
 

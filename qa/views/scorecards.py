@@ -9,7 +9,7 @@ from sqlmodel import select
 from portal.auth import current_actor, role_required
 from portal.db import get_session
 from portal.models import Role
-from qa import scorecards
+from qa import scorecard_input, scorecards
 from qa.forms import ScorecardForm
 from qa.models import Scorecard
 from qa.views.common import bp, get_or_404
@@ -24,9 +24,9 @@ def scorecard_list():
     return render_template("qa/scorecards.html", cards=cards, latest=latest)
 
 
-def _form_to_input(form: ScorecardForm) -> scorecards.ScorecardInput:
+def _form_to_input(form: ScorecardForm) -> scorecard_input.ScorecardInput:
     sections = [
-        scorecards.SectionInput(
+        scorecard_input.SectionInput(
             name=(row.form.name.data or "").strip(),
             weight=row.form.weight.data if row.form.weight.data is not None else 1.0,
         )
@@ -45,7 +45,7 @@ def _form_to_input(form: ScorecardForm) -> scorecards.ScorecardInput:
         lines = [line.strip() for line in (f.guidance.data or "").splitlines()]
         start = 0 if f.scale.data == "binary" else 1
         sections[number - 1].criteria.append(
-            scorecards.CriterionInput(
+            scorecard_input.CriterionInput(
                 name=f.name.data.strip(),
                 scale=f.scale.data,
                 points=f.points.data if f.points.data is not None else 1.0,
@@ -56,8 +56,8 @@ def _form_to_input(form: ScorecardForm) -> scorecards.ScorecardInput:
             )
         )
     if problems:
-        raise scorecards.ScorecardInputError(problems)
-    return scorecards.ScorecardInput(
+        raise scorecard_input.ScorecardInputError(problems)
+    return scorecard_input.ScorecardInput(
         name=form.name.data or "",
         mode=form.mode.data,
         description=form.description.data or "",
@@ -65,7 +65,7 @@ def _form_to_input(form: ScorecardForm) -> scorecards.ScorecardInput:
     )
 
 
-def _fill_form(form: ScorecardForm, inp: scorecards.ScorecardInput, extra: int) -> None:
+def _fill_form(form: ScorecardForm, inp: scorecard_input.ScorecardInput, extra: int) -> None:
     form.name.data, form.mode.data, form.description.data = inp.name, inp.mode, inp.description
     while len(form.sections):
         form.sections.pop_entry()
@@ -102,7 +102,7 @@ def _scorecard_form(card: Scorecard | None):
     form = ScorecardForm()
     status = 200
     if request.method == "GET":
-        inp = scorecards.ScorecardInput(name="", sections=[])
+        inp = scorecard_input.ScorecardInput(name="", sections=[])
         if card is not None:
             inp = scorecards.input_from_version(session, card, scorecards.latest_version(session, card.id))
         _fill_form(form, inp, 3 if card else 5)
@@ -121,7 +121,7 @@ def _scorecard_form(card: Scorecard | None):
                 version = scorecards.edit_scorecard(session, current_actor(), card, inp)
                 flash(_("Scorecard saved as version %(n)d.", n=version.number), "success")
             return redirect(url_for("qa.scorecard_detail", scorecard_id=card.id))
-        except scorecards.ScorecardInputError as exc:
+        except scorecard_input.ScorecardInputError as exc:
             form.name.errors.extend(exc.problems)
             status = 400
     else:

@@ -10,6 +10,7 @@ from sqlmodel import Session
 from portal.models import User
 from qa import plans, scorecards
 from qa.models import Interaction, Scorecard, ScorecardVersion, TranscriptTurn
+from qa.scorecard_input import CriterionInput, ScorecardInput, SectionInput
 
 _seq = itertools.count(1)
 BASE_TIME = datetime(2024, 11, 20, 2, 0, tzinfo=UTC)  # Wednesday 10:00 in Asia/Shanghai
@@ -50,21 +51,21 @@ def make_interaction(
     return item
 
 
-def scorecard_input(name: str = "测试评分表", mode: str = "weighted_sections") -> scorecards.ScorecardInput:
+def scorecard_input(name: str = "测试评分表", mode: str = "weighted_sections") -> ScorecardInput:
     """Two sections: A (weight 3: yes/no + 5-point with N/A) and B (weight 1: 3-point critical)."""
-    return scorecards.ScorecardInput(
+    return ScorecardInput(
         name=name,
         mode=mode,
         sections=[
-            scorecards.SectionInput(
+            SectionInput(
                 "A",
                 3,
                 [
-                    scorecards.CriterionInput("greeting", "binary"),
-                    scorecards.CriterionInput("empathy", "5", points=2, allow_na=True),
+                    CriterionInput("greeting", "binary"),
+                    CriterionInput("empathy", "5", points=2, allow_na=True),
                 ],
             ),
-            scorecards.SectionInput("B", 1, [scorecards.CriterionInput("privacy", "3", critical=True)]),
+            SectionInput("B", 1, [CriterionInput("privacy", "3", critical=True)]),
         ],
     )
 
