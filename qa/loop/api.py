@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify
 
-from portal.api import ApiError, json_body, json_request_spec, json_response_spec, openapi
+from portal.api import ApiError, error_response, json_body, json_request_spec, json_response_spec, openapi
 from portal.auth import actor_roles, current_actor, login_required, role_required
 from portal.db import get_session
 from portal.models import Role
@@ -20,15 +20,14 @@ from qa.loop.tickets import ticket_view
 api_bp = Blueprint("loop_api", __name__, url_prefix="/api/v1")
 
 
-def _raise(exc: LoopError):
-    raise ApiError(exc.status, exc.message, details=exc.details) from None
+@api_bp.errorhandler(LoopError)
+def _refused(exc: LoopError):
+    # The loop's services raise LoopError; clients get it in the standard error body, so routes need no try.
+    return error_response(exc.status, exc.message, details=exc.details)
 
 
 def _evaluation(evaluation_id: int):
-    try:
-        return fb.visible_evaluation(get_session(), current_actor(), actor_roles(), evaluation_id)
-    except LoopError as exc:
-        _raise(exc)
+    return fb.visible_evaluation(get_session(), current_actor(), actor_roles(), evaluation_id)
 
 
 def feedback_dict(evaluation) -> dict[str, Any]:
@@ -67,10 +66,7 @@ def feedback_dict(evaluation) -> dict[str, Any]:
 @login_required
 def acknowledge(evaluation_id: int):
     evaluation = _evaluation(evaluation_id)
-    try:
-        fb.acknowledge(get_session(), current_actor(), evaluation)
-    except LoopError as exc:
-        _raise(exc)
+    fb.acknowledge(get_session(), current_actor(), evaluation)
     return jsonify(feedback_dict(evaluation))
 
 
@@ -79,17 +75,14 @@ def acknowledge(evaluation_id: int):
 def dispute(evaluation_id: int):
     evaluation = _evaluation(evaluation_id)
     data = json_body(dict)
-    try:
-        fb.open_dispute(
-            get_session(),
-            current_actor(),
-            evaluation,
-            data.get("reason"),
-            data.get("criteria"),
-            window_days=int(current_app.config.get("DISPUTE_WINDOW_DAYS", 7)),
-        )
-    except LoopError as exc:
-        _raise(exc)
+    fb.open_dispute(
+        get_session(),
+        current_actor(),
+        evaluation,
+        data.get("reason"),
+        data.get("criteria"),
+        window_days=int(current_app.config.get("DISPUTE_WINDOW_DAYS", 7)),
+    )
     return jsonify(feedback_dict(evaluation)), 201
 
 
@@ -98,17 +91,14 @@ def dispute(evaluation_id: int):
 def resolve(evaluation_id: int):
     evaluation = _evaluation(evaluation_id)
     data = json_body(dict)
-    try:
-        fb.resolve_dispute(
-            get_session(),
-            current_actor(),
-            evaluation,
-            data.get("outcome"),
-            data.get("comment"),
-            data.get("ratings"),
-        )
-    except LoopError as exc:
-        _raise(exc)
+    fb.resolve_dispute(
+        get_session(),
+        current_actor(),
+        evaluation,
+        data.get("outcome"),
+        data.get("comment"),
+        data.get("ratings"),
+    )
     return jsonify(feedback_dict(evaluation))
 
 

@@ -13,7 +13,7 @@ from portal.models import Role
 
 def init_app(app: Flask) -> None:
     """Plug the quality loop into the app: pages, API and navigation."""
-    from qa.loop import api, calibration_views, report_views, views  # noqa: F401  (they add routes)
+    from qa.loop import api, calibration_api, calibration_views, report_views, views  # noqa: F401  (they add routes)
 
     app.register_blueprint(views.bp)
     register_api_blueprint(app, api.api_bp)
