@@ -39,16 +39,13 @@ heuristic (nested unbounded quantifiers), not a proof.
 from __future__ import annotations
 
 import bisect
-import datetime as dt
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
-try:  # The parser is private API; without it only the cheaper checks run.
-    from re import _parser as _sre_parse  # type: ignore[attr-defined]
-except ImportError:  # pragma: no cover - depends on the Python version
-    _sre_parse = None
+from qa.id_numbers import is_luhn_valid, is_valid_resident_id
+from qa.pattern_safety import validate_extra_pattern
 
 __all__ = [
     "MASK_CHAR",
@@ -56,16 +53,10 @@ __all__ = [
     "MaskKind",
     "MaskResult",
     "MaskSpan",
-    "PatternError",
-    "is_luhn_valid",
-    "is_valid_resident_id",
     "mask_text",
-    "resident_id_check_digit",
-    "validate_extra_pattern",
 ]
 
 MASK_CHAR = "*"
-MAX_EXTRA_PATTERN_LENGTH = 500
 
 
 class MaskKind(StrEnum):
@@ -111,10 +102,6 @@ class MaskResult:
         return out
 
 
-class PatternError(ValueError):
-    """An admin-supplied extra pattern was rejected; the message says why."""
-
-
 @dataclass(frozen=True, slots=True)
 class ExtraPattern:
     """An admin-configured pattern; build it with :meth:`compile` so it is validated."""
@@ -138,64 +125,6 @@ _FULLWIDTH[0x3000] = 0x20
 
 def _normalise(text: str) -> str:
     return text.translate(_FULLWIDTH)
-
-
-# --- validators ------------------------------------------------------------------------------------------
-
-_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_ID_CHECK_CHARS = "10X98765432"
-
-
-def resident_id_check_digit(first17: str) -> str:
-    """GB 11643-1999 check character (``0``–``9`` or ``X``) for the first 17 digits of a resident ID."""
-    if len(first17) != 17 or not first17.isascii() or not first17.isdigit():
-        raise ValueError("expected exactly 17 ASCII digits")
-    total = sum(int(d) * w for d, w in zip(first17, _ID_WEIGHTS, strict=True))
-    return _ID_CHECK_CHARS[total % 11]
-
-
-def _is_real_date(year: int, month: int, day: int) -> bool:
-    try:
-        dt.date(year, month, day)
-    except ValueError:
-        return False
-    return True
-
-
-def is_valid_resident_id(value: str) -> bool:
-    """True for an 18-digit ID with a valid check digit and birth date, or a 15-digit ID with a valid date.
-
-    ``value`` must be the bare digits (``X``/``x`` allowed as the 18th character), no separators.
-    """
-    if len(value) == 18:
-        body, check = value[:17], value[17].upper()
-        if not (body.isascii() and body.isdigit()) or body[0] == "0":
-            return False
-        year = int(body[6:10])
-        if not 1900 <= year <= 2099 or not _is_real_date(year, int(body[10:12]), int(body[12:14])):
-            return False
-        return resident_id_check_digit(body) == check
-    if len(value) == 15:
-        if not (value.isascii() and value.isdigit()) or value[0] == "0":
-            return False
-        # First-generation IDs were issued before 2000 and always mean 19YY.
-        return _is_real_date(1900 + int(value[6:8]), int(value[8:10]), int(value[10:12]))
-    return False
-
-
-def is_luhn_valid(digits: str) -> bool:
-    """Luhn (mod 10) check of a string of ASCII digits."""
-    if not digits or not digits.isascii() or not digits.isdigit():
-        return False
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = ord(ch) - 48
-        if i % 2 == 1:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
-    return total % 10 == 0
 
 
 # --- detectors -------------------------------------------------------------------------------------------
@@ -310,76 +239,6 @@ def _mask_candidate(norm: str, out: list[str], c: _Candidate) -> None:
     positions = [i for i in range(c.mask_from, c.end) if norm[i] in _MASKABLE_DIGITS]
     for i in positions[c.keep_head : len(positions) - c.keep_tail]:
         out[i] = MASK_CHAR
-
-
-# --- extra patterns --------------------------------------------------------------------------------------
-
-
-def _has_nested_unbounded_repeat(parsed) -> bool:
-    """True if an unbounded repeat contains another unbounded repeat, e.g. ``(a+)+`` or ``(\\w+\\s?)*``."""
-    repeat_ops = {_sre_parse.MAX_REPEAT, _sre_parse.MIN_REPEAT}
-    if hasattr(_sre_parse, "POSSESSIVE_REPEAT"):
-        repeat_ops.add(_sre_parse.POSSESSIVE_REPEAT)
-    maxrepeat = _sre_parse.MAXREPEAT
-    atomic = getattr(_sre_parse, "ATOMIC_GROUP", None)
-
-    def children(op, av) -> list:
-        if op in repeat_ops:
-            return [av[2]]
-        if op is _sre_parse.SUBPATTERN:
-            return [av[-1]]
-        if op is _sre_parse.BRANCH:
-            return list(av[1])
-        if op in (_sre_parse.ASSERT, _sre_parse.ASSERT_NOT):
-            return [av[1]]
-        if atomic is not None and op is atomic:
-            return [av]
-        if op is _sre_parse.GROUPREF_EXISTS:
-            return [p for p in av[1:] if p is not None]
-        return []
-
-    def walk(items, inside_unbounded: bool) -> bool:
-        for op, av in items:
-            unbounded = op in repeat_ops and av[1] == maxrepeat
-            if unbounded and inside_unbounded:
-                return True
-            if any(walk(child, inside_unbounded or unbounded) for child in children(op, av)):
-                return True
-        return False
-
-    return walk(parsed, False)
-
-
-def validate_extra_pattern(source: str) -> re.Pattern[str]:
-    """Compile an admin-supplied regular expression or raise :class:`PatternError` with a clear message.
-
-    Rejected: non-strings, blank or overlong patterns, syntax errors, patterns that can match the empty
-    string (they would "mask" nothing and everything at once), and nested unbounded quantifiers such as
-    ``(a+)+`` that can backtrack catastrophically.
-    """
-    if not isinstance(source, str):
-        raise PatternError("the pattern must be text")
-    if not source.strip():
-        raise PatternError("the pattern is empty")
-    if len(source) > MAX_EXTRA_PATTERN_LENGTH:
-        raise PatternError(f"the pattern is longer than {MAX_EXTRA_PATTERN_LENGTH} characters")
-    try:
-        compiled = re.compile(source)
-    except re.error as exc:
-        where = f" at position {exc.pos}" if exc.pos is not None else ""
-        raise PatternError(f"invalid regular expression{where}: {exc.msg}") from None
-    if _sre_parse is not None:
-        parsed = _sre_parse.parse(source)
-        if parsed.getwidth()[0] == 0:
-            raise PatternError("the pattern can match an empty string; require at least one character")
-        if _has_nested_unbounded_repeat(parsed):
-            raise PatternError(
-                "the pattern nests unbounded repeats (like (a+)+) and could hang on long text; "
-                "rewrite it without a repeat inside a repeat"
-            )
-    if compiled.search("") is not None:
-        raise PatternError("the pattern can match an empty string; require at least one character")
-    return compiled
 
 
 def _coerce_extra(item: ExtraPattern | re.Pattern[str] | str) -> ExtraPattern:

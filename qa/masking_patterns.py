@@ -8,8 +8,9 @@ from sqlmodel import Session, select
 
 from portal import audit
 from portal.models import User
-from qa.masking import ExtraPattern, PatternError
+from qa.masking import ExtraPattern
 from qa.models import MaskingPattern
+from qa.pattern_safety import PatternError
 
 log = logging.getLogger(__name__)
 

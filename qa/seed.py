@@ -12,8 +12,8 @@ from portal.timeutil import utcnow
 from qa import evaluations as ev
 from qa import interactions as imp
 from qa import plans, scorecard_defaults, scorecards
+from qa.id_numbers import resident_id_check_digit
 from qa.interaction_records import RawRecord
-from qa.masking import resident_id_check_digit
 from qa.models import Interaction, SamplingPlan
 from qa.web import DEFAULT_TIMEZONE
 
