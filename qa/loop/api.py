@@ -14,6 +14,7 @@ from portal.models import Role
 from portal.tickets import InvalidTicketId, validate_ticket_id
 from qa import evaluations as ev
 from qa.loop import feedback as fb
+from qa.loop import feedback_queries as fq
 from qa.loop.errors import LoopError
 from qa.loop.tickets import ticket_view
 
@@ -34,7 +35,7 @@ def feedback_dict(evaluation) -> dict[str, Any]:
     """The qa package's evaluation shape plus its dispute and score history."""
     session = get_session()
     body = ev.evaluation_dict(session, evaluation)
-    dispute = fb.dispute_of(session, evaluation.id)
+    dispute = fq.dispute_of(session, evaluation.id)
     body["dispute"] = (
         None
         if dispute is None
@@ -57,7 +58,7 @@ def feedback_dict(evaluation) -> dict[str, Any]:
             "comment": h.comment,
             "changed_at": h.changed_at.isoformat(),
         }
-        for h in fb.history_of(session, evaluation.id)
+        for h in fq.history_of(session, evaluation.id)
     ]
     return body
 

@@ -14,6 +14,7 @@ from portal.tickets import InvalidTicketId, validate_ticket_id
 from qa import evaluations as ev
 from qa import scorecards
 from qa.loop import feedback as fb
+from qa.loop import feedback_queries as fq
 from qa.loop.errors import LoopError
 from qa.loop.forms import NA, DisputeForm, resolve_form_class
 from qa.loop.tickets import ticket_view
@@ -41,8 +42,8 @@ def _feedback_page(evaluation, *, dispute_form=None, resolve_form=None, status: 
     actor = current_actor()
     version = session.get(ScorecardVersion, evaluation.scorecard_version_id)
     sections, criteria = scorecards.sections_and_criteria(session, version.id)
-    dispute = fb.dispute_of(session, evaluation.id)
-    history = fb.history_of(session, evaluation.id)
+    dispute = fq.dispute_of(session, evaluation.id)
+    history = fq.history_of(session, evaluation.id)
     people = usernames(
         session,
         {evaluation.agent_id, evaluation.grader_id}
@@ -98,8 +99,8 @@ def _feedback_page(evaluation, *, dispute_form=None, resolve_form=None, status: 
 @role_required(Role.AGENT)
 def my_evaluations():
     session = get_session()
-    rows = fb.my_evaluations(session, current_actor().id)
-    disputes = fb.disputes_for(session, [e.id for e in rows])
+    rows = fq.my_evaluations(session, current_actor().id)
+    disputes = fq.disputes_for(session, [e.id for e in rows])
     return render_template(
         "loop/my.html", rows=rows, disputes=disputes, window=_window(), can_dispute=fb.can_dispute_now
     )
@@ -154,8 +155,8 @@ def dispute(evaluation_id: int):
 @role_required(Role.LEAD)
 def disputes():
     session = get_session()
-    open_rows = fb.dispute_queue(session)
-    closed_rows = fb.dispute_queue(session, open_only=False, limit=50)
+    open_rows = fq.dispute_queue(session)
+    closed_rows = fq.dispute_queue(session, open_only=False, limit=50)
     people = usernames(
         session,
         {e.agent_id for _d, e in open_rows + closed_rows}
