@@ -11,7 +11,7 @@ from __future__ import annotations
 import calendar
 import json
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 import sqlalchemy as sa
@@ -282,19 +282,7 @@ def draw_plan(session: Session, actor: User, plan: SamplingPlan, tz: tzinfo, tod
         ],
     )
     plan.drawn_at = drawn_at
-    plan.summary = json.dumps(
-        [
-            {
-                "agent": s.agent,
-                "population": s.population,
-                "sampled": s.sampled,
-                "always_included": s.always_included,
-                "random_sampled": s.random_sampled,
-                "margin_of_error": s.margin_of_error,
-            }
-            for s in result.per_agent
-        ]
-    )
+    plan.summary = json.dumps([asdict(s) for s in result.per_agent])
     session.add(plan)
     session.flush()
     audit.record(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from flask import jsonify
@@ -71,17 +72,7 @@ def draw_dict(result) -> dict[str, Any]:
             }
             for item in result.items
         ],
-        "per_agent": [
-            {
-                "agent": s.agent,
-                "population": s.population,
-                "sampled": s.sampled,
-                "always_included": s.always_included,
-                "random_sampled": s.random_sampled,
-                "margin_of_error": s.margin_of_error,
-            }
-            for s in result.per_agent
-        ],
+        "per_agent": [asdict(s) for s in result.per_agent],
     }
 
 
