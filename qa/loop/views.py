@@ -11,15 +11,14 @@ from portal.db import get_session
 from portal.forms import ActionForm
 from portal.models import Role
 from portal.tickets import InvalidTicketId, validate_ticket_id
-from qa import evaluations as ev
 from qa import scorecards
 from qa.loop import feedback as fb
 from qa.loop import feedback_queries as fq
 from qa.loop.errors import LoopError
 from qa.loop.forms import NA, DisputeForm, resolve_form_class
 from qa.loop.tickets import ticket_view
-from qa.models import Scorecard, ScorecardVersion
 from qa.queries import usernames
+from qa.views.common import evaluation_sheet
 
 bp = Blueprint(
     "loop", __name__, template_folder="templates", static_folder="static", static_url_path="/loop/static"
@@ -40,8 +39,8 @@ def _evaluation(evaluation_id: int):
 def _feedback_page(evaluation, *, dispute_form=None, resolve_form=None, status: int = 200):
     session = get_session()
     actor = current_actor()
-    version = session.get(ScorecardVersion, evaluation.scorecard_version_id)
-    sections, criteria = scorecards.sections_and_criteria(session, version.id)
+    sheet = evaluation_sheet(session, evaluation)
+    criteria, ratings = sheet["criteria"], sheet["ratings"]
     dispute = fq.dispute_of(session, evaluation.id)
     history = fq.history_of(session, evaluation.id)
     people = usernames(
@@ -57,7 +56,6 @@ def _feedback_page(evaluation, *, dispute_form=None, resolve_form=None, status: 
         and dispute.state.can_resolve()
         and actor.id not in (evaluation.agent_id, evaluation.grader_id)
     )
-    ratings = ev.ratings_of(session, evaluation.id)
     if dispute_form is None and own and fb.can_dispute_now(evaluation, _window()) and dispute is None:
         dispute_form = DisputeForm()
     if dispute_form is not None:
@@ -73,13 +71,8 @@ def _feedback_page(evaluation, *, dispute_form=None, resolve_form=None, status: 
     return render_template(
         "loop/feedback.html",
         evaluation=evaluation,
-        version=version,
-        card=session.get(Scorecard, version.scorecard_id),
-        sections=sections,
-        criteria=criteria,
+        **sheet,
         criteria_by_id={c.id: c for c in criteria},
-        ratings=ratings,
-        result=ev.explain(session, evaluation),
         dispute=dispute,
         history=history,
         people=people,

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, abort
 from sqlmodel import col, select
 
 from portal.db import get_session
 from portal.models import User, UserRole
+from qa import evaluations as ev
+from qa import scorecards
+from qa.models import Evaluation, Scorecard, ScorecardVersion
 from qa.scoring import format_score
 from qa.web import qa_timezone
 
@@ -48,3 +53,18 @@ def users_with_role(role: str) -> list[User]:
             .order_by(User.username)
         ).unique()
     )
+
+
+def evaluation_sheet(session, evaluation: Evaluation) -> dict[str, Any]:
+    """What every page that shows an evaluation's ratings renders: its scorecard version and card, the
+    sections and criteria, the ratings and the score explained (``result`` is None while incomplete)."""
+    version = session.get(ScorecardVersion, evaluation.scorecard_version_id)
+    sections, criteria = scorecards.sections_and_criteria(session, version.id)
+    return {
+        "version": version,
+        "card": session.get(Scorecard, version.scorecard_id),
+        "sections": sections,
+        "criteria": criteria,
+        "ratings": ev.ratings_of(session, evaluation.id),
+        "result": ev.explain(session, evaluation),
+    }

@@ -23,7 +23,7 @@ from qa.models import (
 )
 from qa.queries import turns_of, usernames
 from qa.scoring import ScoringMode, format_score
-from qa.views.common import bp, get_or_404
+from qa.views.common import bp, evaluation_sheet, get_or_404
 
 
 def _version_for(session, interaction: Interaction, existing: Evaluation | None) -> ScorecardVersion | None:
@@ -129,35 +129,29 @@ def evaluation_view(evaluation_id: int):
     own = evaluation.agent_id == actor.id and evaluation.status != EvaluationStatus.DRAFT.value
     if not own and not has_role(Role.QA, Role.LEAD):
         abort(403)
-    version = session.get(ScorecardVersion, evaluation.scorecard_version_id)
-    sections, criteria = scorecards.sections_and_criteria(session, version.id)
-    result = ev.explain(session, evaluation)
+    sheet = evaluation_sheet(session, evaluation)
+    result = sheet["result"]
     item = session.get(Interaction, evaluation.interaction_id)
     people = usernames(session, {evaluation.agent_id, evaluation.grader_id})
-    weighted = version.mode == ScoringMode.WEIGHTED_SECTIONS.value
+    weighted = sheet["version"].mode == ScoringMode.WEIGHTED_SECTIONS.value
     terms = []
     if result is not None:
         if weighted:
             terms = [
                 (result.section_scores[s.id], s.weight)
-                for s in sections
+                for s in sheet["sections"]
                 if result.section_scores[s.id] is not None
             ]
         else:
             terms = [
                 (result.criterion_scores[c.id], c.points)
-                for c in criteria
+                for c in sheet["criteria"]
                 if result.criterion_scores[c.id] is not None
             ]
     return render_template(
         "qa/evaluation.html",
         evaluation=evaluation,
-        version=version,
-        card=session.get(Scorecard, version.scorecard_id),
-        sections=sections,
-        criteria=criteria,
-        result=result,
-        ratings=ev.ratings_of(session, evaluation.id),
+        **sheet,
         item=item,
         people=people,
         turns=turns_of(session, item.id),
