@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import difflib
 import fcntl
 import hashlib
 import json
@@ -82,6 +83,16 @@ DEFAULT_FIELD_PARAMS: dict[str, FieldParams] = {
 SYNONYM_WEIGHT = 0.6
 #: Query weight of single Han characters (in the bigram field) relative to bigrams.
 UNIGRAM_WEIGHT = 0.8
+#: Second stage for Chinese queries: the best :data:`RERANK_DEPTH` BM25 hits (BM25 scaled so the best
+#: hit is 1.0) get ``TITLE_OVERLAP_WEIGHT`` × the Jaccard similarity of the query's and the title's
+#: Han-character sets plus ``TITLE_ORDER_WEIGHT`` × their character-sequence similarity (difflib ratio).
+#: BM25 only asks how much of the query a title covers; FAQ titles are short questions, and a paraphrase
+#: of one also *uses up* most of its characters (largely in the same order), while a longer title that
+#: merely contains the query words is about something more specific. Weights chosen on the dev queries by
+#: a small grid (zh MRR@10 0.200 → 0.219 on all 4,258; Jaccard alone 0.217), see README.
+TITLE_OVERLAP_WEIGHT = 2.0
+TITLE_ORDER_WEIGHT = 0.5
+RERANK_DEPTH = 50
 
 _WORD_FIELDS = (*TEXT_FIELDS, "tags")
 _LOCK_FILE = "portal-write.lock"
@@ -298,6 +309,7 @@ class _Snapshot:
         self.ndocs = ranker.ndocs
         self._spell = spell
         self._masks: dict[tuple, np.ndarray] = {}
+        self._title_han: dict[int, tuple[str, frozenset[str]]] = {}
         self._spell_chars: set[str] | None = None
         self.alive = self._alive_mask()
 
@@ -348,6 +360,20 @@ class _Snapshot:
         return mask
 
     # -- spelling ---------------------------------------------------------------------------------
+    def title_han(self, docnum: int) -> tuple[str, frozenset[str]]:
+        """A document's title reduced to its Han characters (normalised), and the set of those
+        characters plus its Latin-script word terms (so a mixed query compares fairly); cached."""
+        cached = self._title_han.get(docnum)
+        if cached is None:
+            title = normalize_text(self.reader.stored_fields(docnum).get("title") or "")
+            han = "".join(_HAN.findall(title))
+            latin = (t for t in word_tokens(title, normalized=True) if t.isascii())
+            cached = (han, frozenset(han).union(latin))
+            if len(self._title_han) > 200_000:  # bound memory for a pathological generation
+                self._title_han.clear()
+            self._title_han[docnum] = cached
+        return cached
+
     def spell_df(self, word: str) -> int:
         """In how many documents the unstemmed word occurs (title, scenario, tags)."""
         return sum(d.get(word, 0) for d in self._spell)
@@ -364,6 +390,36 @@ class _Snapshot:
 
 
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def _rerank_by_title_overlap(
+    snap: _Snapshot, aq: AnalyzedQuery, matched: np.ndarray, cand_scores: np.ndarray
+) -> np.ndarray:
+    """Scale BM25 to the best hit and add the title-overlap bonus to the top :data:`RERANK_DEPTH`.
+
+    Only queries with Han characters get the bonus: an English query keeps its BM25 order (measured:
+    the overlap did not help English, whose titles are not the whole question). Stored titles are read
+    for at most :data:`RERANK_DEPTH` documents per query and cached per index generation.
+    """
+    query_han = "".join(_HAN.findall(aq.text))
+    if not query_han or cand_scores.size == 0:
+        return cand_scores
+    # Typed Latin words count too (not synonym additions, weighted below 1), as in the title sets.
+    query_chars = set(query_han).union(t for t, w in aq.words.items() if w >= 1.0 and t.isascii())
+    scaled = cand_scores / np.float32(cand_scores.max())
+    depth = min(RERANK_DEPTH, scaled.size)
+    top = np.argpartition(-scaled, depth - 1)[:depth] if depth < scaled.size else np.arange(scaled.size)
+    order = difflib.SequenceMatcher(autojunk=False)
+    order.set_seq2(query_han)  # seq2 is the side SequenceMatcher indexes: do it once per query
+    for i in top:
+        title_han, title_chars = snap.title_han(int(matched[i]))
+        common = len(query_chars & title_chars)
+        if not common:
+            continue
+        union = len(query_chars) + len(title_chars) - common
+        order.set_seq1(title_han)
+        scaled[i] += np.float32(TITLE_OVERLAP_WEIGHT * common / union + TITLE_ORDER_WEIGHT * order.ratio())
+    return scaled
 
 
 def _edits1(word: str) -> set[str]:
@@ -732,7 +788,7 @@ class SearchIndex:
         want = offset + limit
         if limit == 0 or offset >= matched.size:
             return results
-        cand_scores = scores[matched]
+        cand_scores = _rerank_by_title_overlap(snap, aq, matched, scores[matched])
         if want < matched.size:
             part = np.argpartition(-cand_scores, want - 1)[:want]
             matched, cand_scores = matched[part], cand_scores[part]

@@ -92,6 +92,19 @@ def test_title_outranks_body(tmp_path):
     assert ids(index.search("运费险理赔")) == [2, 1]
 
 
+def test_a_title_that_paraphrases_the_whole_query_outranks_one_that_only_contains_its_words(tmp_path):
+    index = SearchIndex(tmp_path / "ix")
+    index.upsert(
+        [
+            # Contains the query's words, and much more: a more specific question (BM25 prefers it).
+            {"id": 1, "title": "借呗提前还款后还能再借吗，额度会降低吗", "status": "published"},
+            # A paraphrase of the query in other words and order.
+            {"id": 2, "title": "怎样提前还借呗", "status": "published"},
+        ]
+    )
+    assert ids(index.search("借呗怎么提前还款")) == [2, 1]
+
+
 def test_upsert_replaces_and_delete_removes(ix):
     ix.upsert([{**ARTICLES[0], "title": "花呗还款方式变更", "solution": "新的还款方式"}])
     assert ix.doc_count() == 5
