@@ -10,8 +10,9 @@ Public interface (other modules build on these names):
 
 - :func:`normalize_text` / :func:`normalize_with_offsets`
 - :func:`word_tokens` (plain list of index terms), :func:`outer_word_tokens`, :func:`cjk_bigrams`,
-  :func:`cjk_unigrams`, :func:`spelling_tokens`
-- :func:`chinese_analyzer`, :func:`bigram_analyzer`, :func:`spelling_analyzer` (Whoosh analyzers)
+  :func:`cjk_unigrams`, :func:`latin_grams`, :func:`spelling_tokens`
+- :func:`chinese_analyzer`, :func:`bigram_analyzer`, :func:`latin_gram_analyzer`,
+  :func:`spelling_analyzer` (Whoosh analyzers)
 - :func:`load_user_dictionary` (admin-edited words added to jieba at run time)
 """
 
@@ -476,6 +477,34 @@ def cjk_bigrams(text: str, *, normalized: bool = False) -> list[str]:
     return out
 
 
+#: Length of the character n-grams of Latin-script words (see :func:`latin_grams`).
+LATIN_GRAM = 4
+
+
+def _latin_gram_spans(normalized: str) -> Iterator[tuple[str, int, int]]:
+    # Grams of the *index term* (stemmed, stop words dropped), marked at both ends, so "git hub" and
+    # "github" share #git and hub#, and a misspelt "colaborator" still shares most grams of "collaborator".
+    for term, start, end in iter_word_spans(normalized, stem=True):
+        if not term.isascii():
+            continue
+        marked = f"#{term}#"
+        if len(marked) <= LATIN_GRAM:
+            yield marked, start, end
+            continue
+        for i in range(len(marked) - LATIN_GRAM + 1):
+            yield marked[i : i + LATIN_GRAM], start, end
+
+
+def latin_grams(text: str, *, normalized: bool = False) -> list[str]:
+    """Character 4-grams of the Latin-script word terms of ``text`` (``#log``, ``logi``, ``ogin``, ``gin#``).
+
+    The English counterpart of the Han bigrams: crowd-written questions split, join or misspell words
+    ("git hub", "e mails", "colaborator") that whole-word matching misses.
+    """
+    norm = text if normalized else normalize_text(text)
+    return [t for t, _s, _e in _latin_gram_spans(norm)]
+
+
 def cjk_unigrams(text: str, *, normalized: bool = False) -> list[str]:
     """Every Han character: the weakest paraphrase signal (交 in 交电费 / 缴电费 after normalisation)."""
     norm = text if normalized else normalize_text(text)
@@ -542,6 +571,8 @@ class _FunctionTokenizer(Tokenizer):
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
         if self.kind == "bigram":
             spans: Iterable[tuple[str, int, int]] = _bigram_spans(norm, unigrams=True)
+        elif self.kind == "latin_gram":
+            spans = _latin_gram_spans(norm)
         else:
             spans = iter_word_spans(norm, stem=self.kind == "word")
         for pos, (term, start, end) in enumerate(spans):
@@ -585,6 +616,11 @@ def bigram_analyzer() -> Tokenizer:
     """Whoosh analyzer yielding Han-character bigrams and unigrams (:func:`cjk_bigrams`,
     :func:`cjk_unigrams`); one- and two-character terms never collide, so they share a field."""
     return _FunctionTokenizer("bigram")
+
+
+def latin_gram_analyzer() -> Tokenizer:
+    """Whoosh analyzer yielding the character n-grams of Latin-script words (:func:`latin_grams`)."""
+    return _FunctionTokenizer("latin_gram")
 
 
 def has_han(s: str) -> bool:

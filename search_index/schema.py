@@ -18,7 +18,9 @@ Document fields (what :meth:`search_index.index.SearchIndex.upsert` accepts):
 ==============  ===========================================================================
 
 Derived, unstored fields filled by the index itself: ``title_bigrams`` (Han-character bigrams and
-unigrams of the title and scenario, the paraphrase-tolerant signal) and ``spell`` (unstemmed words for "did you mean").
+unigrams of the title and scenario, the paraphrase-tolerant signal), ``title_grams`` / ``body_grams``
+(character 4-grams of the Latin-script words of title + scenario / solution + notes, the same signal for
+English) and ``spell`` (unstemmed words for "did you mean").
 The text fields store their text so that snippets can be cut without a database round trip.
 """
 
@@ -26,17 +28,17 @@ from __future__ import annotations
 
 from whoosh import fields
 
-from .analyzer import bigram_analyzer, chinese_analyzer, spelling_analyzer
+from .analyzer import bigram_analyzer, chinese_analyzer, latin_gram_analyzer, spelling_analyzer
 
 #: Text fields searched by a query, with their default weights (title > scenario > solution > notes).
 TEXT_FIELDS: tuple[str, ...] = ("title", "scenario", "solution", "notes")
 #: Every field the in-memory ranker reads postings from.
-RANKED_FIELDS: tuple[str, ...] = (*TEXT_FIELDS, "tags", "title_bigrams")
+RANKED_FIELDS: tuple[str, ...] = (*TEXT_FIELDS, "tags", "title_bigrams", "title_grams", "body_grams")
 STATUSES: tuple[str, ...] = ("draft", "in_review", "published", "rejected", "archived")
 AUDIENCES: tuple[str, ...] = ("internal", "public")
 
 #: Bumped when the schema or the analysis changes in a way that needs ``portal reindex``.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 def build_schema() -> fields.Schema:
@@ -58,5 +60,7 @@ def build_schema() -> fields.Schema:
         updated_at=fields.DATETIME(stored=True),
         content_hash=fields.ID(stored=True),
         title_bigrams=fields.TEXT(analyzer=bigram_analyzer(), stored=False, phrase=False),
+        title_grams=fields.TEXT(analyzer=latin_gram_analyzer(), stored=False, phrase=False),
+        body_grams=fields.TEXT(analyzer=latin_gram_analyzer(), stored=False, phrase=False),
         spell=fields.TEXT(analyzer=spelling_analyzer(), stored=False, phrase=False),
     )

@@ -230,3 +230,18 @@ def test_bulk_changes_are_applied_by_a_rebuild(app, db, monkeypatch):
     assert rebuilt == [1]
     assert indexed_ids(app) == {a.id for a in articles}
     assert eng.sync.pending() == []
+
+
+def test_an_index_of_an_older_schema_is_rebuilt_from_the_database_at_start(app, db):
+    agent, lead, _admin = people(db)
+    article = published(db, agent, lead, "电子发票下载 invoice download")
+    index_dir = engine(app).index.index_dir
+    (index_dir / "schema-version").write_text("1\n", encoding="ascii")  # as written by an older release
+    # The next worker to start finds it, starts the index afresh and builds it from the database.
+    fresh = SearchIndex(index_dir)
+    assert fresh.recreated
+    assert fresh.doc_count() == 0
+    assert (index_dir / "portal-write.lock").exists()  # lock files other processes may hold stay
+    IndexSync(fresh, get_engine(app), load_documents, iter_documents).start()
+    assert [h.id for h in fresh.search("发票下载").hits] == [article.id]
+    assert not SearchIndex(index_dir).recreated  # once is enough

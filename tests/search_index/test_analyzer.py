@@ -75,3 +75,19 @@ def test_user_dictionary_changes_segmentation():
     assert load_user_dictionary([word]) == 1
     assert word in word_tokens(word)
     assert analyzer.dictionary_version[0] >= 1
+
+
+def test_latin_grams_match_split_joined_and_misspelt_english_words():
+    from search_index.analyzer import latin_grams
+
+    assert latin_grams("Login") == ["#log", "logi", "ogin", "gin#"]
+    assert latin_grams("花呗 的") == []  # Chinese text has no Latin grams
+    assert latin_grams("to") == []  # stop words have none either
+    assert set(latin_grams("git hub")) & set(latin_grams("GitHub")) == {"#git", "hub#"}
+    # Porter stems both to "collabor"/"colabor": four of six grams in common.
+    assert set(latin_grams("colaborator")) & set(latin_grams("collaborators")) == {
+        "#col",
+        "labo",
+        "abor",
+        "bor#",
+    }

@@ -105,6 +105,19 @@ def test_a_title_that_paraphrases_the_whole_query_outranks_one_that_only_contain
     assert ids(index.search("借呗怎么提前还款")) == [2, 1]
 
 
+def test_split_or_misspelt_english_words_still_find_the_article(tmp_path):
+    index = SearchIndex(tmp_path / "ix")
+    index.upsert(
+        [
+            {"id": 1, "title": "Any way to contact a user on GitHub?", "status": "published"},
+            {"id": 2, "title": "Add a collaborator to a Google Sheet", "status": "published"},
+            {"id": 3, "title": "Contact form for a website", "status": "published"},
+        ]
+    )
+    assert ids(index.search("message someone on git hub"))[0] == 1
+    assert ids(index.search("colaborator"))[0] == 2
+
+
 def test_upsert_replaces_and_delete_removes(ix):
     ix.upsert([{**ARTICLES[0], "title": "花呗还款方式变更", "solution": "新的还款方式"}])
     assert ix.doc_count() == 5
