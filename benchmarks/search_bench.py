@@ -191,7 +191,7 @@ def build_portal_engine(articles: list[dict], index_dir: str | os.PathLike) -> t
         print(f"import: {len(report.errors)} bad line(s), first: {report.errors[0]}", file=sys.stderr)
     print(f"import-articles: {report.created} articles in {import_s:.1f}s", file=sys.stderr)
     t0 = time.perf_counter()
-    engine.sync.rebuild()
+    engine.sync.rebuild(procs=sync.rebuild_procs())  # as `portal reindex` does
     engine.index.refresh(force=True)
     return PortalSearch(app, engine), time.perf_counter() - t0
 

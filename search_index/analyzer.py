@@ -401,15 +401,18 @@ def _term_for(word: str, *, stem: bool) -> str | None:
     return word
 
 
-def iter_word_spans(normalized: str, *, stem: bool = True) -> Iterator[tuple[str, int, int]]:
+def iter_word_spans(
+    normalized: str, *, stem: bool = True, latin_only: bool = False
+) -> Iterator[tuple[str, int, int]]:
     """Yield ``(term, start, end)`` for the index terms of an already normalised string.
 
     jieba search mode yields a long word and also its shorter dictionary words (蚂蚁花呗 → 蚂蚁, 花呗,
-    蚂蚁花呗), so a query for either form finds the other.
+    蚂蚁花呗), so a query for either form finds the other. ``latin_only`` skips the non-ASCII runs
+    (and jieba): the Latin-word terms alone, for fields that only use those.
     """
     if not normalized:
         return
-    if not _default_dict_loaded:
+    if not _default_dict_loaded and not latin_only:
         _ensure_default_dictionary()
     # ASCII runs are split by a regex (jieba is slow on long English text and would only split on
     # the same characters); the rest goes through jieba. Both paths serve documents and queries alike.
@@ -420,6 +423,8 @@ def iter_word_spans(normalized: str, *, stem: bool = True) -> Iterator[tuple[str
                 term = _term_for(m.group(), stem=stem)
                 if term is not None:
                     yield term, base + m.start(), base + m.end()
+            continue
+        if latin_only:
             continue
         for word, start, end in _jieba_search(run.group(2)):
             term = _term_for(word, stem=stem)
@@ -484,9 +489,7 @@ LATIN_GRAM = 4
 def _latin_gram_spans(normalized: str) -> Iterator[tuple[str, int, int]]:
     # Grams of the *index term* (stemmed, stop words dropped), marked at both ends, so "git hub" and
     # "github" share #git and hub#, and a misspelt "colaborator" still shares most grams of "collaborator".
-    for term, start, end in iter_word_spans(normalized, stem=True):
-        if not term.isascii():
-            continue
+    for term, start, end in iter_word_spans(normalized, stem=True, latin_only=True):
         marked = f"#{term}#"
         if len(marked) <= LATIN_GRAM:
             yield marked, start, end

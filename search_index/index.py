@@ -646,15 +646,23 @@ class SearchIndex:
         progress: Callable[[int], None] | None = None,
         *,
         progress_every: int = 1000,
+        procs: int = 1,
     ) -> int:
         """Replace the whole index with ``docs`` in one commit.
 
         Readers keep answering from the old generation until the commit, then switch; a failure half
         way leaves the old index untouched. ``progress(n_done)`` is called every ``progress_every``
         documents. Returns the number of documents indexed.
+
+        ``procs`` > 1 analyses and writes in that many forked processes, one segment each (the ranker
+        reads several segments as one index). Only for a single-threaded caller such as
+        ``portal reindex``: forking a process that has other threads (a web worker) is unsafe.
         """
         n = 0
-        with self._writer(limitmb=256) as w:
+        options: dict[str, Any] = {"limitmb": 256}
+        if procs > 1:
+            options.update(procs=procs, multisegment=True, batchsize=500)
+        with self._writer(**options) as w:
             for doc in docs:
                 w.add_document(**_to_whoosh(doc))
                 n += 1

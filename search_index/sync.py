@@ -75,6 +75,12 @@ class SyncBusy(RuntimeError):
     """Another process holds the catch-up lock for longer than the caller wanted to wait."""
 
 
+def rebuild_procs() -> int:
+    """Processes ``portal reindex`` analyses with: every core, at most four (the database read and the
+    final commit are serial, so more would wait)."""
+    return max(1, min(os.cpu_count() or 1, 4))
+
+
 def empty_safe(index: SearchIndex, call: Callable[[], Any], empty: Any) -> Any:
     """``call()``, or ``empty`` when it fails only because the Whoosh index holds no segment at all.
 
@@ -366,16 +372,17 @@ class IndexSync:
             log.exception("search index start-up sync failed; search may be stale until `portal reindex`")
 
     # -- full rebuild and drift check ---------------------------------------------------------------
-    def rebuild(self, progress: Callable[[int], None] | None = None) -> int:
+    def rebuild(self, progress: Callable[[int], None] | None = None, *, procs: int = 1) -> int:
         """Rebuild the whole index from ``iter_docs``; returns the number of documents indexed.
 
         The changes committed before the rebuild started are marked applied; changes committed while it
-        runs (or still in flight) stay pending and are applied by the next catch-up.
+        runs (or still in flight) stay pending and are applied by the next catch-up. ``procs``: see
+        :meth:`SearchIndex.rebuild` (``portal reindex`` passes :func:`rebuild_procs`).
         """
         with self.locked(timeout=600):
-            return self._rebuild_locked(progress)
+            return self._rebuild_locked(progress, procs)
 
-    def _rebuild_locked(self, progress: Callable[[int], None] | None) -> int:
+    def _rebuild_locked(self, progress: Callable[[int], None] | None, procs: int = 1) -> int:
         if self.iter_docs is None:
             raise RuntimeError("IndexSync needs iter_docs to rebuild")
         with Session(self.engine, expire_on_commit=False) as session:
@@ -384,7 +391,7 @@ class IndexSync:
             seen = session.exec(
                 select(SearchChange.id).where(SearchChange.id > low, SearchChange.id <= newest)
             ).all()
-            n = self.index.rebuild(self.iter_docs(session), progress, progress_every=100)
+            n = self.index.rebuild(self.iter_docs(session), progress, progress_every=100, procs=procs)
         self._write_cursor(Cursor(floor=low, applied=set(seen)))
         empty_safe(self.index, lambda: self.index.refresh(force=True), None)
         return n

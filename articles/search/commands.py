@@ -12,13 +12,20 @@ from sqlmodel import Session, func, select
 from articles.search.runtime import get_search_engine
 from portal.db import get_engine
 from search_index.service import search_articles
+from search_index.sync import rebuild_procs
 
 MAX_IDS_SHOWN = 50
 
 
 @click.command("reindex")
+@click.option(
+    "--procs",
+    type=click.IntRange(1, 16),
+    default=None,
+    help="Processes analysing articles in parallel (default: the CPU cores, at most 4).",
+)
 @with_appcontext
-def reindex_command() -> None:
+def reindex_command(procs: int | None) -> None:
     """Rebuild this node's search index from the database (searches keep working meanwhile)."""
     from articles.models import Article
 
@@ -32,7 +39,7 @@ def reindex_command() -> None:
             bar.update(n - done[0])
             done[0] = n
 
-        n = engine.sync.rebuild(progress)
+        n = engine.sync.rebuild(progress, procs=procs or rebuild_procs())
     click.echo(f"Indexed {n} article(s) into {engine.index.index_dir}")
     _reindex_vectors(engine, total)
 

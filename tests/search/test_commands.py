@@ -17,6 +17,19 @@ def test_reindex_rebuilds_from_the_database_with_progress(app, db, runner):
     assert indexed_ids(app) == {a.id for a in articles}
 
 
+def test_reindex_in_parallel_processes_indexes_every_article_once(app, db, runner):
+    agent, lead, _admin = people(db)
+    articles = [published(db, agent, lead, f"发票开具问题{i}") for i in range(5)]
+    engine(app).index.rebuild([])
+    result = runner.invoke(args=["reindex", "--procs", "2"])
+    assert result.exit_code == 0, result.output
+    assert "Indexed 5 article(s)" in result.output
+    assert indexed_ids(app) == {a.id for a in articles}
+    assert engine(app).index.search("发票开具", limit=20).total == 5
+    assert runner.invoke(args=["check-index"]).exit_code == 0
+    assert runner.invoke(args=["reindex", "--procs", "0"]).exit_code == 2  # a clear usage error
+
+
 def test_check_index_is_clean_then_reports_drift_and_exits_1(app, db, runner):
     agent, lead, _admin = people(db)
     a1 = published(db, agent, lead, "修改绑定手机号")

@@ -118,6 +118,23 @@ def test_split_or_misspelt_english_words_still_find_the_article(tmp_path):
     assert ids(index.search("colaborator"))[0] == 2
 
 
+def test_a_parallel_rebuild_ranks_exactly_like_a_serial_one(tmp_path):
+    docs = [
+        {"id": i, "title": f"{topic}第{i}条", "solution": "处理步骤 steps", "status": "published"}
+        for i, topic in enumerate(["花呗还款", "借呗提额", "退款到账", "账号冻结"] * 300, start=1)
+    ]
+    serial, parallel = SearchIndex(tmp_path / "serial"), SearchIndex(tmp_path / "parallel")
+    assert serial.rebuild(docs) == parallel.rebuild(docs, procs=2) == 1200
+    assert parallel.doc_count() == 1200
+    assert len(parallel._snapshot().ranker.segments) == 2  # one segment per process, read as one index
+    for query in ("花呗怎么还款", "退款多久到账", "steps", "账号被冻结了"):
+        expected = serial.search(query, limit=200)
+        got = parallel.search(query, limit=200)
+        assert got.total == expected.total > 0
+        # The same scores (articles with equal scores may come in another order: document numbers differ).
+        assert [h.score for h in got.hits] == [h.score for h in expected.hits]
+
+
 def test_upsert_replaces_and_delete_removes(ix):
     ix.upsert([{**ARTICLES[0], "title": "花呗还款方式变更", "solution": "新的还款方式"}])
     assert ix.doc_count() == 5
