@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import difflib
 import fcntl
 import hashlib
 import json
@@ -40,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from rapidfuzz.distance import Indel
 from whoosh import index as whoosh_index
 from whoosh import writing
 from whoosh.index import LockError
@@ -90,7 +90,7 @@ SYNONYM_WEIGHT = 0.6
 UNIGRAM_WEIGHT = 0.8
 #: Second stage for Chinese queries: the best :data:`RERANK_DEPTH` BM25 hits (BM25 scaled so the best
 #: hit is 1.0) get ``TITLE_OVERLAP_WEIGHT`` × the Jaccard similarity of the query's and the title's
-#: Han-character sets plus ``TITLE_ORDER_WEIGHT`` × their character-sequence similarity (difflib ratio).
+#: Han-character sets plus ``TITLE_ORDER_WEIGHT`` × their character-sequence similarity (2·LCS / total length).
 #: BM25 only asks how much of the query a title covers; FAQ titles are short questions, and a paraphrase
 #: of one also *uses up* most of its characters (largely in the same order), while a longer title that
 #: merely contains the query words is about something more specific. Weights chosen on the dev queries by
@@ -419,16 +419,15 @@ def _rerank_by_title_overlap(
     scaled = cand_scores / np.float32(cand_scores.max())
     depth = min(RERANK_DEPTH, scaled.size)
     top = np.argpartition(-scaled, depth - 1)[:depth] if depth < scaled.size else np.arange(scaled.size)
-    order = difflib.SequenceMatcher(autojunk=False)
-    order.set_seq2(query_han)  # seq2 is the side SequenceMatcher indexes: do it once per query
     for i in top:
         title_han, title_chars = snap.title_han(int(matched[i]))
         common = len(query_chars & title_chars)
         if not common:
             continue
         union = len(query_chars) + len(title_chars) - common
-        order.set_seq1(title_han)
-        scaled[i] += np.float32(TITLE_OVERLAP_WEIGHT * common / union + TITLE_ORDER_WEIGHT * order.ratio())
+        # 2·LCS / (len + len): difflib's ratio, computed in C (difflib took ~0.1 ms a pair).
+        order = Indel.normalized_similarity(query_han, title_han)
+        scaled[i] += np.float32(TITLE_OVERLAP_WEIGHT * common / union + TITLE_ORDER_WEIGHT * order)
     return scaled
 
 

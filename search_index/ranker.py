@@ -173,6 +173,18 @@ class Ranker:
             self._avgdl[fieldname] = avgdl
             # Precomputed k1·(1 − b + b·dl/avgdl): the per-document part of the BM25 denominator.
             self._norm[fieldname] = (p.k1 * (1.0 - p.b + p.b * doclen / max(avgdl, 1e-9))).astype(np.float32)
+        # Per posting, the document part of BM25, tf / (tf + norm): a query then costs one multiply-add
+        # per posting instead of a gather, an add and a division (half the time at 70,000 articles).
+        # Depends on avgdl, so it is computed per generation: a few milliseconds per million postings.
+        self._impacts: list[dict[str, np.ndarray]] = []
+        for seg in segments:
+            per_field = {}
+            for fieldname, fp in seg.fields.items():
+                if fieldname not in self._norm:
+                    continue
+                norm = self._norm[fieldname][seg.offset : seg.offset + seg.ndocs]
+                per_field[fieldname] = fp.tfs / (fp.tfs + norm[fp.docs])
+            self._impacts.append(per_field)
 
     def df(self, fieldname: str, term: str) -> int:
         """Document frequency of ``term`` in ``fieldname`` over all segments (deleted docs included,
@@ -197,29 +209,30 @@ class Ranker:
             p = self.params.get(fieldname)
             if p is None or not terms:
                 continue
-            norm = self._norm[fieldname]
             k1p1 = p.k1 + 1.0
             for term, qweight in terms.items():
                 idf = self.idf(fieldname, term)
                 if idf <= 0.0:
                     continue
                 factor = np.float32(p.weight * qweight * idf * k1p1)
-                for seg in self.segments:
+                for seg, impacts in zip(self.segments, self._impacts, strict=True):
                     fp = seg.fields.get(fieldname)
                     if fp is None:
                         continue
-                    found = fp.postings(term)
-                    if found is None:
+                    i = fp.vocab.get(term)
+                    if i is None:
                         continue
-                    docs, tfs = found
+                    a, b = fp.ptr[i], fp.ptr[i + 1]
+                    docs = fp.docs[a:b]
                     gdocs = docs + seg.offset if seg.offset else docs
                     # A document occurs once per posting list, so plain fancy-index += is exact.
-                    scores[gdocs] += factor * tfs / (tfs + norm[gdocs])
+                    scores[gdocs] += factor * impacts[fieldname][a:b]
         return scores
 
     def memory_bytes(self) -> int:
         """Approximate bytes held by the arrays of this ranker and its segments."""
         total = sum(a.nbytes for a in self._norm.values())
+        total += sum(a.nbytes for per_field in self._impacts for a in per_field.values())
         for seg in self.segments:
             total += sum(fp.nbytes for fp in seg.fields.values())
         return total
