@@ -281,6 +281,42 @@ class AnalyzedQuery:
         return not self.words and not self.bigrams
 
 
+@dataclass
+class LexicalRanking:
+    """The lexical ranking of one query before hits are made (see :meth:`SearchIndex.rank`)."""
+
+    aq: AnalyzedQuery
+    terms: list[str]
+    #: ``(article id, document number, score)``, best first.
+    docs: list[tuple[int | str, int, float]] = field(default_factory=list)
+    total: int = 0
+    suggestion: str | None = None
+    #: The index generation the document numbers belong to (None when nothing was searched).
+    snap: Any = None
+
+    @property
+    def query(self) -> str:
+        """The query as searched (normalised, rewritten by synonyms, cut)."""
+        return self.aq.text
+
+
+def _page_args(limit: Any, offset: Any, statuses: Any) -> tuple[int, int, tuple[str, ...] | None]:
+    """Page size, offset and statuses as :meth:`SearchIndex.search` documents them; bad values never raise."""
+    try:
+        limit = max(0, min(int(limit), MAX_LIMIT))
+        offset = max(0, int(offset))
+    except (TypeError, ValueError):
+        limit, offset = 10, 0
+    if isinstance(statuses, str):
+        statuses = (statuses,)
+    elif statuses is not None:
+        statuses = tuple(statuses)
+    unknown = [s for s in statuses or () if _norm_key(s) not in STATUSES]
+    if unknown:
+        log.debug("search with unknown statuses %r matches nothing for them", unknown)
+    return limit, offset, statuses
+
+
 def _weight(count: int) -> float:
     # A repeated word matters a little more, but a pasted paragraph must not be dominated by it.
     return 1.0 + 0.25 * (min(count, 3) - 1)
@@ -319,7 +355,7 @@ class _Snapshot:
         self.ndocs = ranker.ndocs
         self._spell = spell
         self._masks: dict[tuple, np.ndarray] = {}
-        self._title_han: dict[int, tuple[str, frozenset[str]]] = {}
+        self._heads: dict[int, tuple[int | str, str, frozenset[str]]] = {}
         self._spell_chars: set[str] | None = None
         self.alive = self._alive_mask()
 
@@ -370,18 +406,20 @@ class _Snapshot:
         return mask
 
     # -- spelling ---------------------------------------------------------------------------------
-    def title_han(self, docnum: int) -> tuple[str, frozenset[str]]:
-        """A document's title reduced to its Han characters (normalised), and the set of those
-        characters plus its Latin-script word terms (so a mixed query compares fairly); cached."""
-        cached = self._title_han.get(docnum)
+    def head(self, docnum: int) -> tuple[int | str, str, frozenset[str]]:
+        """What ranking needs of a document, cached for this generation: its article id, its title
+        reduced to Han characters (normalised), and the set of those characters plus the title's
+        Latin-script word terms (so a mixed query compares fairly)."""
+        cached = self._heads.get(docnum)
         if cached is None:
-            title = normalize_text(self.reader.stored_fields(docnum).get("title") or "")
+            stored = self.reader.stored_fields(docnum)
+            title = normalize_text(stored.get("title") or "")
             han = "".join(_HAN.findall(title))
             latin = (t for t in word_tokens(title, normalized=True) if t.isascii())
-            cached = (han, frozenset(han).union(latin))
-            if len(self._title_han) > 200_000:  # bound memory for a pathological generation
-                self._title_han.clear()
-            self._title_han[docnum] = cached
+            cached = (_external_id(stored["id"]), han, frozenset(han).union(latin))
+            if len(self._heads) > 200_000:  # bound memory for a pathological generation
+                self._heads.clear()
+            self._heads[docnum] = cached
         return cached
 
     def spell_df(self, word: str) -> int:
@@ -420,7 +458,7 @@ def _rerank_by_title_overlap(
     depth = min(RERANK_DEPTH, scaled.size)
     top = np.argpartition(-scaled, depth - 1)[:depth] if depth < scaled.size else np.arange(scaled.size)
     for i in top:
-        title_han, title_chars = snap.title_han(int(matched[i]))
+        _id, title_han, title_chars = snap.head(int(matched[i]))
         common = len(query_chars & title_chars)
         if not common:
             continue
@@ -795,22 +833,52 @@ class SearchIndex:
         :returns: :class:`SearchResults` with ``total`` matches, one page of ``hits`` (score order) and a
             ``suggestion`` ("did you mean") when the query found fewer than :data:`SUGGEST_BELOW`.
         """
-        try:
-            limit = max(0, min(int(limit), MAX_LIMIT))
-            offset = max(0, int(offset))
-        except (TypeError, ValueError):
-            limit, offset = 10, 0
-        if isinstance(statuses, str):
-            statuses = (statuses,)
-        elif statuses is not None:
-            statuses = tuple(statuses)
-        unknown = [s for s in statuses or () if _norm_key(s) not in STATUSES]
-        if unknown:
-            log.debug("search with unknown statuses %r matches nothing for them", unknown)
+        limit, offset, statuses = _page_args(limit, offset, statuses)
         aq = analyze_query(query, self.synonyms if synonyms is None else synonyms)
+        ranking = self._with_retry(lambda: self._rank(aq, statuses, category, tag, audience, offset + limit))
+        results = SearchResults(
+            query=aq.text,
+            total=ranking.total,
+            offset=offset,
+            limit=limit,
+            terms=ranking.terms,
+            suggestion=ranking.suggestion,
+        )
+        if limit:
+            results.hits = self._with_retry(
+                lambda: [self.hit(ranking, docnum, score) for _id, docnum, score in ranking.docs[offset:]]
+            )
+        return results
+
+    def rank(
+        self,
+        query: Any,
+        *,
+        statuses: Iterable[str] | None = ("published",),
+        category: str | None = None,
+        tag: str | None = None,
+        audience: str | None = None,
+        limit: int = 10,
+        synonyms: SynonymMap | None = None,
+    ) -> LexicalRanking:
+        """Like :meth:`search` (same arguments and filters) but without making hits: the best ``limit``
+        documents as ``(article id, document number, score)``. For fusion, which needs the ids and scores
+        of the lexical top 50 but snippets only for the page it shows (:meth:`hit`)."""
+        limit, _offset, statuses = _page_args(limit, 0, statuses)
+        aq = analyze_query(query, self.synonyms if synonyms is None else synonyms)
+        return self._with_retry(lambda: self._rank(aq, statuses, category, tag, audience, limit))
+
+    def hit(self, ranking: LexicalRanking, docnum: int, score: float) -> SearchHit:
+        """The hit (title, snippet, fields) of document ``docnum`` of ``ranking``'s index generation; also
+        for documents found by another ranking of the same generation (the semantic side)."""
+        if ranking.snap is None:
+            raise ValueError("an empty ranking has no documents")
+        return self._hit(ranking.snap, docnum, score, ranking.aq)
+
+    def _with_retry(self, read: Callable[[], Any]) -> Any:
         for attempt in range(2):
             try:
-                return self._search(aq, statuses, category, tag, audience, limit, offset)
+                return read()
             except (OSError, EOFError):
                 # The generation we read was replaced under us (rebuild); read the new one once.
                 if attempt:
@@ -818,36 +886,35 @@ class SearchIndex:
                 self.refresh(force=True)
         raise AssertionError("unreachable")
 
-    def _search(self, aq: AnalyzedQuery, statuses, category, tag, audience, limit, offset) -> SearchResults:
+    def _rank(self, aq: AnalyzedQuery, statuses, category, tag, audience, want: int) -> LexicalRanking:
         terms = list(aq.words) + [b for b in aq.bigrams if b not in aq.words]
-        results = SearchResults(query=aq.text, total=0, offset=offset, limit=limit, terms=terms)
+        ranking = LexicalRanking(aq=aq, terms=terms)
         if aq.empty:
-            return results
-        snap = self._snapshot()
+            return ranking
+        snap = ranking.snap = self._snapshot()
         if snap.ndocs == 0:
-            return results
+            return ranking
         weighted: dict[str, Mapping[str, float]] = dict.fromkeys(_WORD_FIELDS, aq.words)
         weighted["title_bigrams"] = aq.bigrams
         weighted["title_grams"] = weighted["body_grams"] = aq.grams
         scores = snap.ranker.score(weighted)
         scores[~snap.filter_mask(statuses, category, tag, audience)] = 0.0
         matched = np.flatnonzero(scores > 0)
-        results.total = int(matched.size)
-        if results.total < SUGGEST_BELOW:
-            results.suggestion = _suggest(snap, aq.text)
-        want = offset + limit
-        if limit == 0 or offset >= matched.size:
-            return results
+        ranking.total = int(matched.size)
+        if ranking.total < SUGGEST_BELOW:
+            ranking.suggestion = _suggest(snap, aq.text)
+        if want <= 0 or matched.size == 0:
+            return ranking
         cand_scores = _rerank_by_title_overlap(snap, aq, matched, scores[matched])
         if want < matched.size:
             part = np.argpartition(-cand_scores, want - 1)[:want]
             matched, cand_scores = matched[part], cand_scores[part]
         # Highest score first; equal scores in index order so pages are stable.
-        order = np.lexsort((matched, -cand_scores))[offset:want]
-        for i in order:
-            docnum = int(matched[i])
-            results.hits.append(self._hit(snap, docnum, float(cand_scores[i]), aq))
-        return results
+        order = np.lexsort((matched, -cand_scores))[:want]
+        ranking.docs = [
+            (snap.head(int(matched[i]))[0], int(matched[i]), float(cand_scores[i])) for i in order
+        ]
+        return ranking
 
     def _hit(self, snap: _Snapshot, docnum: int, score: float, aq: AnalyzedQuery) -> SearchHit:
         stored = snap.reader.stored_fields(docnum)

@@ -25,7 +25,7 @@ from sqlmodel import Session, select
 from . import analyzer
 from .analyzer import load_user_dictionary, normalize_text
 from .fusion import LEXICAL_DEPTH, SEMANTIC_DEPTH, fuse
-from .index import MAX_LIMIT, SearchHit, SearchIndex, SearchResults, analyze_query
+from .index import MAX_LIMIT, LexicalRanking, SearchHit, SearchIndex, SearchResults
 from .models import LOG_FILTER_MAX, LOG_QUERY_MAX, SearchLog, SearchSetting
 from .sync import IndexSync, empty_safe
 from .synonyms import SynonymMap, default_synonyms
@@ -277,9 +277,22 @@ def _ranked_hits(
 
     if vectors is None or not vectors.enabled or offset + limit > MAX_LIMIT:
         return lexical(limit, offset)
-    lex = lexical(max(LEXICAL_DEPTH, offset + limit), 0)
+    lex = empty_safe(
+        index,
+        lambda: index.rank(
+            query,
+            statuses=statuses,
+            category=category,
+            tag=tag,
+            limit=max(LEXICAL_DEPTH, offset + limit),
+            synonyms=synonyms,
+        ),
+        None,
+    )
+    if lex is None:  # an index without any segment yet
+        return empty
     try:
-        return _fused(index, vectors, query, lex, statuses, category, tag, synonyms, limit, offset)
+        return _fused(index, vectors, query, lex, statuses, category, tag, limit, offset)
     except Exception:
         vectors._fail("fused search")
         out = lexical(limit, offset)
@@ -290,40 +303,40 @@ def _fused(
     index: SearchIndex,
     vectors: VectorStore,
     query: str,
-    lex: SearchResults,
+    lex: LexicalRanking,
     statuses: tuple[str, ...],
     category: str | None,
     tag: str | None,
-    synonyms: SynonymMap | None,
     limit: int,
     offset: int,
 ) -> SearchResults:
-    """Fuse the lexical top ``LEXICAL_DEPTH`` with the semantic top ``SEMANTIC_DEPTH`` (same filters)."""
+    """Fuse the lexical top ``LEXICAL_DEPTH`` with the semantic top ``SEMANTIC_DEPTH`` (same filters).
+
+    Only the page shown gets hits (stored fields, snippets); the rest of both rankings is ids and scores.
+    """
     narrow = category is not None or tag is not None
     sem_all = vectors.search(query, k=20 * SEMANTIC_DEPTH if narrow else 4 * SEMANTIC_DEPTH)
     snap, allowed = visible_docnums(
         index, [i for i, _ in sem_all], statuses=statuses, category=category, tag=tag, want=SEMANTIC_DEPTH
     )
     semantic_side = [(i, s) for i, s in sem_all if i in allowed][:SEMANTIC_DEPTH]
-    lexical_side = [(h.id, h.score) for h in lex.hits]
+    lexical_side = [(item_id, score) for item_id, _docnum, score in lex.docs]
     # Lexical hits this worker has no vector for yet are embedded in the background.
-    vectors.note_missing([h.id for h in lex.hits[:LEXICAL_DEPTH]])
+    vectors.note_missing([item_id for item_id, _s in lexical_side[:LEXICAL_DEPTH]])
     fused = fuse(lexical_side[:LEXICAL_DEPTH], semantic_side)
-    by_id = {h.id: h for h in lex.hits}
+    lexical_docnums = {item_id: (docnum, score) for item_id, docnum, score in lex.docs}
     fused_ids = {i for i, _ in fused}
     # Below the fused head, the rest of the lexical ranking keeps its order.
-    ranking = fused + [(h.id, 0.0) for h in lex.hits[LEXICAL_DEPTH:] if h.id not in fused_ids]
-    extra = sum(1 for i, _ in fused if i not in by_id)
-    page = ranking[offset : offset + limit]
-    aq = None
+    ranking = fused + [(i, s) for i, s in lexical_side[LEXICAL_DEPTH:] if i not in fused_ids]
+    extra = sum(1 for i, _ in fused if i not in lexical_docnums)
     hits = []
-    for item_id, score in page:
-        hit = by_id.get(item_id)
-        if hit is None:
-            if aq is None:
-                aq = analyze_query(query, index.synonyms if synonyms is None else synonyms)
-            hit = index._hit(snap, allowed[item_id], score, aq)
-        hits.append(replace(hit, score=round(float(score), 4)) if item_id in fused_ids else hit)
+    for item_id, score in ranking[offset : offset + limit]:
+        if item_id in lexical_docnums:
+            hit = index.hit(lex, lexical_docnums[item_id][0], score)
+        else:
+            # Found by the semantic side only: its document number is of the snapshot it was filtered in.
+            hit = index._hit(snap, allowed[item_id], score, lex.aq)
+        hits.append(replace(hit, score=round(float(score), 4)))
     return SearchResults(
         query=lex.query,
         total=lex.total + extra,
