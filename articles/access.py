@@ -64,6 +64,11 @@ def can_edit(session: Session, actor: User | None, article: Article) -> bool:
     return actor.id == article.author_id
 
 
+def can_unlink_ticket(session: Session, actor: User | None, linked_by: int | None) -> bool:
+    """Whoever made a ticket link may remove it again, and so may a lead (a wrong link skews the link rate)."""
+    return is_lead(session, actor) or (actor is not None and linked_by == actor.id)
+
+
 def ensure_visible(session: Session, actor: User | None, article: Article) -> None:
     # Someone who may not see a draft must not learn that it exists either.
     if not can_view(session, actor, article):

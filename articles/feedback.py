@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, col, select
 
-from articles.access import ensure_visible, is_lead
-from articles.errors import Forbidden, InvalidInput, InvalidTransition
+from articles.access import can_unlink_ticket, ensure_visible
+from articles.errors import Forbidden, InvalidInput, InvalidTransition, NotFound
 from articles.models import REASON_MAX, ArticleRevision, ArticleStatus, Feedback, OutdatedFlag, TicketLink
 from articles.revisions import get_article
 from portal.audit import record
@@ -61,18 +61,25 @@ def link_ticket(
     return link
 
 
-def unlink_ticket(session: Session, actor: User | None, article_id: int, link_id: int) -> None:
-    """Remove a wrong link (the person who made it, or a lead)."""
-    link = session.get(TicketLink, link_id)
-    if link is None or link.article_id != article_id:
-        raise InvalidInput(_l("This link does not exist."))
-    if not (is_lead(session, actor) or (actor is not None and link.user_id == actor.id)):
+def unlink_ticket(session: Session, actor: User | None, article_id: int, ticket_id: str) -> TicketLink:
+    """Remove the article's link to ``ticket_id`` (a wrong link); allowed to whoever made it and to leads.
+    The ID is looked up as stored, not checked against the ticket pattern, so a link made under an older
+    pattern can still be removed. Works on archived articles too: their links still count in the KCS figures."""
+    article = get_article(session, article_id)
+    ensure_visible(session, actor, article)
+    link = session.exec(
+        select(TicketLink).where(TicketLink.article_id == article.id, TicketLink.ticket_id == ticket_id)
+    ).first()
+    if link is None:
+        raise NotFound(_l("This link does not exist."))
+    if not can_unlink_ticket(session, actor, link.user_id):
         raise Forbidden(_l("Only the person who linked the ticket or a lead can remove the link."))
     record(
-        session, actor, "article.unlink_ticket", "article", article_id, details={"ticket_id": link.ticket_id}
+        session, actor, "article.unlink_ticket", "article", article.id, details={"ticket_id": link.ticket_id}
     )
     session.delete(link)
     session.flush()
+    return link
 
 
 def record_feedback(

@@ -26,6 +26,13 @@ def link_ticket(article_id: int):
     return {"article_id": article_id, "ticket_id": link.ticket_id, "reuse": link.reuse}, 201
 
 
+@api_bp.delete("/articles/<int:article_id>/tickets/<ticket_id>")
+@role_required(*WRITERS)
+def unlink_ticket(article_id: int, ticket_id: str):
+    feedback.unlink_ticket(get_session(), current_actor(), article_id, ticket_id)
+    return "", 204
+
+
 @api_bp.post("/articles/<int:article_id>/feedback")
 @login_required
 def rate(article_id: int):
@@ -73,6 +80,23 @@ openapi.add(
             ),
             **CONFLICT,
         },
+    },
+)
+openapi.add(
+    "/articles/{id}/tickets/{ticket_id}",
+    "delete",
+    {
+        "summary": "Remove a wrong ticket link (whoever made the link, or a lead)",
+        "parameters": [
+            *ID_PARAM,
+            {
+                "name": "ticket_id",
+                "in": "path",
+                "required": True,
+                "schema": {"type": "string", "maxLength": 64},
+            },
+        ],
+        "responses": {"204": {"description": "the link is removed"}},
     },
 )
 openapi.add(

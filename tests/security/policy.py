@@ -49,6 +49,7 @@ POLICY: dict[str, str | tuple[str, ...]] = {
     "articles.restore": ("agent", "lead"),
     "articles.upload": ("agent", "lead"),
     "articles.link_ticket": ("agent", "lead"),
+    "articles.unlink_ticket": ("agent", "lead"),  # object rule: own link, or a lead
     "articles.queue": LEAD,
     "articles.review": LEAD,
     "articles.approve": LEAD,
@@ -71,6 +72,7 @@ POLICY: dict[str, str | tuple[str, ...]] = {
     "articles_api.submit": ("agent", "lead"),
     "articles_api.withdraw": ("agent", "lead"),
     "articles_api.link_ticket": ("agent", "lead"),
+    "articles_api.unlink_ticket": ("agent", "lead"),  # object rule: own link, or a lead
     "articles_api.approve": LEAD,
     "articles_api.reject": LEAD,
     "articles_api.archive": LEAD,
