@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import abort, current_app, render_template, request, send_file
 
 from articles import attachments, queries
-from articles.access import can_edit, can_view_pending, is_lead, is_writer
+from articles.access import can_edit, can_unlink_ticket, can_view_pending, is_lead, is_writer
 from articles.categories import category_choices, category_paths
 from articles.diffing import diff_contents
 from articles.errors import ArticleError
@@ -60,6 +60,8 @@ def view(article_id: int):
     shown = live or current_revision(session, article)
     if request.args.get("pending") and show_pending:
         shown = pending
+    tickets = queries.tickets_for_article(session, article.id)
+    writer = is_writer(session, actor)
     return render_template(
         "articles/view.html",
         article=article,
@@ -73,13 +75,14 @@ def view(article_id: int):
         },
         tags=revision_tags(session, shown.id),
         category=category_paths(session).get(shown.category_id) if shown.category_id else None,
-        tickets=queries.tickets_for_article(session, article.id),
+        tickets=tickets,
+        unlinkable={t.id for t in tickets if writer and can_unlink_ticket(session, actor, t.user_id)},
         summary=queries.feedback_summary(session, article.id),
         flags=queries.open_flags(session, article.id),
         files=attachments.attachments_of(session, article.id),
         can_edit=can_edit(session, actor, article),
         is_lead=is_lead(session, actor),
-        is_writer=is_writer(session, actor),
+        is_writer=writer,
         authors=users_by_id(session, [article.author_id, shown.author_id, shown.reviewer_id]),
         version_form=VersionForm(),
         review_form=ReviewForm(),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, url_for
+from flask import current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -34,6 +34,23 @@ def link_ticket(article_id: int):
     except ArticleError as exc:
         return refused(exc, url_for("articles.view", article_id=article_id))
     return back_to_article(article_id, _("Ticket %(t)s linked.", t=form.ticket_id.data.strip()))
+
+
+@bp.post("/<int:article_id>/tickets/<ticket_id>/unlink")
+@role_required(*WRITERS)
+def unlink_ticket(article_id: int, ticket_id: str):
+    article_or_404(article_id)
+    # The ticket page posts back=ticket so that the reader returns there; any other value means the article.
+    if request.form.get("back") == "ticket":
+        back = url_for("loop.ticket", ticket_id=ticket_id)
+    else:
+        back = url_for("articles.view", article_id=article_id)
+    try:
+        feedback.unlink_ticket(get_session(), current_actor(), article_id, ticket_id)
+    except ArticleError as exc:
+        return refused(exc, back)
+    flash(_("The link to ticket %(t)s is removed.", t=ticket_id), "success")
+    return redirect(back)
 
 
 @bp.post("/<int:article_id>/feedback")

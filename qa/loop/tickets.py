@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from articles.access import can_unlink_ticket
 from articles.queries import articles_for_ticket
 from portal.models import Role, User
 from qa.loop.feedback import can_view
@@ -22,6 +23,9 @@ class TicketView:
     evaluations: list[Evaluation] = field(default_factory=list)
     articles: list[dict[str, Any]] = field(default_factory=list)
     people: dict[int, User] = field(default_factory=dict)
+    unlinkable: set[int] = field(
+        default_factory=set
+    )  # articles whose link to this ticket the reader may remove
 
     @property
     def empty(self) -> bool:
@@ -43,10 +47,13 @@ def ticket_view(session: Session, user: User, roles: set[str], ticket_id: str) -
         | {e.agent_id for e in evaluations}
         | {e.grader_id for e in evaluations},
     )
+    articles = articles_for_ticket(session, ticket_id)
+    writer = bool(roles & {Role.AGENT.value, Role.LEAD.value, Role.ADMIN.value})
     return TicketView(
         ticket_id=ticket_id,
         interactions=interactions,
         evaluations=evaluations,
-        articles=articles_for_ticket(session, ticket_id),
+        articles=articles,
         people=people,
+        unlinkable={a["id"] for a in articles if writer and can_unlink_ticket(session, user, a["linked_by"])},
     )
