@@ -62,14 +62,19 @@ def test_agent_searches_reads_links_a_ticket_and_gives_feedback(open_page):
     shot(page, "agent-article")
 
     tickets = page.locator("main section.kb-tickets")
-    tickets.locator("input[name=ticket_id]").fill(TICKET)
-    tickets.locator("button[type=submit]").click()
+    # The section also holds a "Remove link" button per link the agent made; this is the link form.
+    link_form = tickets.locator("form", has=page.locator("input[name=ticket_id]"))
+    link_form.locator("input[name=ticket_id]").fill(TICKET)
+    link_form.locator("button[type=submit]").click()
     expect(page.locator(".flash-success")).to_contain_text(TICKET)
     expect(page.locator("main section.kb-tickets li", has_text=TICKET)).to_have_count(1)
+    # The agent made this link, so the agent may remove it again.
+    expect(tickets.locator("li", has_text=TICKET).locator("form button.danger")).to_have_count(1)
+    shot(page, "agent-linked-ticket")
 
     # A ticket number that is not a real date is refused with a reason, never stored.
-    tickets.locator("input[name=ticket_id]").fill("20231131-A001")
-    tickets.locator("button[type=submit]").click()
+    link_form.locator("input[name=ticket_id]").fill("20231131-A001")
+    link_form.locator("button[type=submit]").click()
     expect(page.locator("main .kb-refused")).to_be_visible()
     shot(page, "agent-invalid-ticket")
     page.locator("main .error-page a.button").click()
