@@ -18,7 +18,7 @@ from sqlmodel import Session, col, delete, select
 from portal import audit
 from portal.models import Role, User, UserRole
 from portal.timeutil import utcnow
-from qa.loop.errors import LoopError, not_found
+from qa.loop.errors import LoopError, not_found, rating_problems
 from qa.loop.models import (
     CalibrationGrader,
     CalibrationItem,
@@ -210,12 +210,7 @@ def submit_ratings(
     try:
         validate_ratings(spec_for(session, version), values)
     except RatingError as exc:
-        raise LoopError(
-            str(exc),
-            details={
-                "problems": [{"criterion_id": p.criterion_id, "message": p.message} for p in exc.problems]
-            },
-        ) from None
+        raise rating_problems(exc) from None
     session.exec(
         delete(CalibrationRating).where(
             col(CalibrationRating.calibration_id) == cal.id,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from qa.scoring import RatingError
+
 
 class LoopError(ValueError):
     """Raised by the loop's services; nothing was changed. ``status`` is 400, 403, 404 or 409."""
@@ -17,3 +19,11 @@ class LoopError(ValueError):
 
 def not_found(what: str, object_id: Any) -> LoopError:
     return LoopError(f"{what} {object_id} not found", 404)
+
+
+def rating_problems(exc: RatingError) -> LoopError:
+    """The scorecard refused some ratings: one LoopError that lists every problem by criterion."""
+    return LoopError(
+        str(exc),
+        details={"problems": [{"criterion_id": p.criterion_id, "message": p.message} for p in exc.problems]},
+    )

@@ -18,7 +18,7 @@ from portal import audit
 from portal.models import Role, User, UserRole
 from portal.notifications import notify
 from portal.timeutil import to_utc, utcnow
-from qa.loop.errors import LoopError, not_found
+from qa.loop.errors import LoopError, not_found, rating_problems
 from qa.loop.feedback_queries import dispute_of, history_of
 from qa.loop.models import Dispute, DisputeStatus, ScoreHistory
 from qa.models import Evaluation, EvaluationRating, EvaluationStatus, ScorecardCriterion, ScorecardVersion
@@ -272,12 +272,7 @@ def resolve_dispute(
         try:
             result = score_evaluation(spec_for(session, version), values)
         except RatingError as exc:
-            raise LoopError(
-                str(exc),
-                details={
-                    "problems": [{"criterion_id": p.criterion_id, "message": p.message} for p in exc.problems]
-                },
-            ) from None
+            raise rating_problems(exc) from None
         if not history_of(session, evaluation.id):
             session.add(
                 ScoreHistory(
