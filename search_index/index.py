@@ -101,6 +101,8 @@ RERANK_DEPTH = 50
 
 _WORD_FIELDS = (*TEXT_FIELDS, "tags")
 _LOCK_FILE = "portal-write.lock"
+#: Documents whose ranking head (id, Han title) a generation keeps (~250 bytes each).
+_HEADS_CACHED = 20_000
 _SCHEMA_FILE = "schema-version"
 
 
@@ -355,7 +357,7 @@ class _Snapshot:
         self.ndocs = ranker.ndocs
         self._spell = spell
         self._masks: dict[tuple, np.ndarray] = {}
-        self._heads: dict[int, tuple[int | str, str, frozenset[str]]] = {}
+        self._heads: dict[int, tuple[int | str, str, tuple[str, ...]]] = {}
         self._spell_chars: set[str] | None = None
         self.alive = self._alive_mask()
 
@@ -407,20 +409,21 @@ class _Snapshot:
 
     # -- spelling ---------------------------------------------------------------------------------
     def head(self, docnum: int) -> tuple[int | str, str, frozenset[str]]:
-        """What ranking needs of a document, cached for this generation: its article id, its title
-        reduced to Han characters (normalised), and the set of those characters plus the title's
-        Latin-script word terms (so a mixed query compares fairly)."""
+        """What ranking needs of a document: its article id, its title reduced to Han characters
+        (normalised), and the set of those characters plus the title's Latin-script word terms (so a
+        mixed query compares fairly). The stored-field part is cached for this generation."""
         cached = self._heads.get(docnum)
         if cached is None:
             stored = self.reader.stored_fields(docnum)
             title = normalize_text(stored.get("title") or "")
-            han = "".join(_HAN.findall(title))
-            latin = (t for t in word_tokens(title, normalized=True) if t.isascii())
-            cached = (_external_id(stored["id"]), han, frozenset(han).union(latin))
-            if len(self._heads) > 200_000:  # bound memory for a pathological generation
+            latin = tuple(t for t, _s, _e in iter_word_spans(title, latin_only=True))
+            cached = (_external_id(stored["id"]), "".join(_HAN.findall(title)), latin)
+            # Small entries (a set per title would be ~1 KB); bounded, as every query adds up to 50.
+            if len(self._heads) >= _HEADS_CACHED:
                 self._heads.clear()
             self._heads[docnum] = cached
-        return cached
+        item_id, han, latin = cached
+        return item_id, han, frozenset(han).union(latin) if latin else frozenset(han)
 
     def spell_df(self, word: str) -> int:
         """In how many documents the unstemmed word occurs (title, scenario, tags)."""
