@@ -374,6 +374,10 @@ def worker_probe(index_dir: str, queries_path: str, n: int) -> dict:
     return {
         "rss_mb": round(_rss_kb() / 1024, 1),
         "peak_rss_mb": round(_rss_kb("VmHWM") / 1024, 1),
+        # RSS = private (anonymous) memory + file-backed pages: the index files Whoosh maps and the shared
+        # libraries, which every worker shares and the kernel can reclaim. The first is what a worker costs.
+        "anon_mb": round(_rss_kb("RssAnon") / 1024, 1),
+        "file_mb": round(_rss_kb("RssFile") / 1024, 1),
         "interpreter_mb": round(base / 1024, 1),
         "worker_open_s": round(open_s, 2),
     }
