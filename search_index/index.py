@@ -40,8 +40,8 @@ from typing import Any
 
 import numpy as np
 from rapidfuzz.distance import Indel
-from whoosh import index as whoosh_index
 from whoosh import writing
+from whoosh.filedb.filestore import FileStorage
 from whoosh.index import LockError
 
 from .analyzer import (
@@ -570,12 +570,16 @@ class SearchIndex:
         self._checked_at = 0.0
         # Segment id → ranking arrays; segments never change, so these survive generations.
         self._seg_cache: dict[str, tuple[dict[str, FieldPostings], dict[str, int]]] = {}
+        # Plain file reads, not mmap: the ranker copies every posting into numpy arrays anyway, and mapped
+        # index files made each worker's resident memory ~140 MB larger at 69,000 articles (same results,
+        # same query time; opening reads the files instead of faulting pages in).
+        self._storage = FileStorage(str(self.index_dir), supports_mmap=False)
         #: True when this instance found an index of an older schema and started it afresh (empty): the
         #: owner must rebuild it from the database (``IndexSync.start`` does, as the cursor is gone too).
         self.recreated = False
         with self._write_lock():
-            if not whoosh_index.exists_in(str(self.index_dir)):
-                whoosh_index.create_in(str(self.index_dir), build_schema())
+            if not self._storage.index_exists():
+                self._storage.create_index(build_schema())
                 self._write_schema_version()
             elif self._schema_version() != SCHEMA_VERSION:
                 log.warning(
@@ -585,10 +589,10 @@ class SearchIndex:
                     SCHEMA_VERSION,
                 )
                 self._clear_dir()
-                whoosh_index.create_in(str(self.index_dir), build_schema())
+                self._storage.create_index(build_schema())
                 self._write_schema_version()
                 self.recreated = True
-        self._ix = whoosh_index.open_dir(str(self.index_dir))
+        self._ix = self._storage.open_index()
 
     # -- schema version -----------------------------------------------------------------------------
     def _schema_version(self) -> int | None:
