@@ -90,9 +90,8 @@ def empty_safe(index: SearchIndex, call: Callable[[], Any], empty: Any) -> Any:
     try:
         return call()
     except AttributeError:
-        from whoosh import index as whoosh_index
-
-        if whoosh_index.open_dir(str(index.index_dir)).doc_count_all() == 0:
+        # The index's own Whoosh handle: no second open (and no memory-mapped files) just to count.
+        if index._ix.doc_count_all() == 0:
             return empty
         raise
 
