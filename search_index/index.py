@@ -32,37 +32,29 @@ import logging
 import os
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from rapidfuzz.distance import Indel
 from whoosh import writing
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import LockError
 
-from .analyzer import (
-    _HAN,
-    cjk_bigrams,
-    cjk_unigrams,
-    iter_word_spans,
-    latin_grams,
-    normalize_text,
-    outer_word_tokens,
-    word_tokens,
-)
-from .ranker import FieldParams, FieldPostings, Ranker, SegmentView, _read_matcher, segment_postings
-from .schema import RANKED_FIELDS, SCHEMA_VERSION, STATUSES, TEXT_FIELDS, build_schema
-from .snippets import Highlighter, clean_text, make_snippet, render
+from .query import MAX_QUERY_CHARS, AnalyzedQuery, analyze_query
+from .ranker import FieldParams, FieldPostings, Ranker, SegmentView, segment_postings
+from .rerank import rerank_by_title_overlap
+from .schema import RANKED_FIELDS, SCHEMA_VERSION, STATUSES, TEXT_FIELDS, build_schema, external_id, norm_key
+from .snapshot import SegmentDocs, Snapshot, VisibleDocs
+from .snippets import clean_text, make_snippet, render
+from .spelling import suggest
 from .synonyms import SynonymMap, default_synonyms
+
+__all__ = ["MAX_QUERY_CHARS", "AnalyzedQuery", "LexicalRanking", "SearchHit", "SearchIndex", "SearchResults"]
 
 log = logging.getLogger(__name__)
 
-#: Longer queries are cut: nobody types more, and scoring cost grows with the number of terms.
-MAX_QUERY_CHARS = 200
 #: "Did you mean" is computed when a query finds fewer results than this.
 SUGGEST_BELOW = 3
 #: Largest page a caller may ask for.
@@ -84,25 +76,8 @@ DEFAULT_FIELD_PARAMS: dict[str, FieldParams] = {
     "title_grams": FieldParams(weight=0.8, k1=1.2, b=0.75),
     "body_grams": FieldParams(weight=0.4, k1=1.2, b=0.75),
 }
-#: Query weight of words that only come from a synonym group (the user typed the other member).
-SYNONYM_WEIGHT = 0.6
-#: Query weight of single Han characters (in the bigram field) relative to bigrams.
-UNIGRAM_WEIGHT = 0.8
-#: Second stage for Chinese queries: the best :data:`RERANK_DEPTH` BM25 hits (BM25 scaled so the best
-#: hit is 1.0) get ``TITLE_OVERLAP_WEIGHT`` × the Jaccard similarity of the query's and the title's
-#: Han-character sets plus ``TITLE_ORDER_WEIGHT`` × their character-sequence similarity (2·LCS / total length).
-#: BM25 only asks how much of the query a title covers; FAQ titles are short questions, and a paraphrase
-#: of one also *uses up* most of its characters (largely in the same order), while a longer title that
-#: merely contains the query words is about something more specific. Weights chosen on the dev queries by
-#: a small grid (zh MRR@10 0.200 → 0.219 on all 4,258; Jaccard alone 0.217), see README.
-TITLE_OVERLAP_WEIGHT = 2.0
-TITLE_ORDER_WEIGHT = 0.5
-RERANK_DEPTH = 50
-
 _WORD_FIELDS = (*TEXT_FIELDS, "tags")
 _LOCK_FILE = "portal-write.lock"
-#: Documents whose ranking head (id, Han title) a generation keeps (~250 bytes each).
-_HEADS_CACHED = 20_000
 _SCHEMA_FILE = "schema-version"
 
 
@@ -154,11 +129,6 @@ def _as_tag_list(value: Any) -> list[str]:
     return [str(t).strip() for t in value if str(t).strip()]
 
 
-def _norm_key(value: Any) -> str:
-    """Normal form of a category/tag/status value, used on both the index and the filter side."""
-    return normalize_text(str(value)).strip()
-
-
 def _as_datetime(value: Any) -> dt.datetime | None:
     if value is None or value == "":
         return None
@@ -170,12 +140,6 @@ def _as_datetime(value: Any) -> dt.datetime | None:
         return dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except ValueError:
         return None
-
-
-def _external_id(value: Any) -> str | int:
-    """Ids are strings inside Whoosh; give callers back an int when the article id was an int."""
-    s = str(value)
-    return int(s) if s.isdigit() and (s == "0" or not s.startswith("0")) else s
 
 
 def _to_whoosh(doc: Mapping[str, Any]) -> dict[str, Any]:
@@ -197,12 +161,12 @@ def _to_whoosh(doc: Mapping[str, Any]) -> dict[str, Any]:
         "solution": solution,
         "notes": notes,
         # Indexed in normal form for exact filters, stored as given for display.
-        "tags": ",".join(_norm_key(t) for t in tags),
+        "tags": ",".join(norm_key(t) for t in tags),
         "_stored_tags": tags,
-        "category": _norm_key(category),
+        "category": norm_key(category),
         "_stored_category": category,
-        "status": _norm_key(status),
-        "audience": _norm_key(audience),
+        "status": norm_key(status),
+        "audience": norm_key(audience),
         "content_hash": str(doc.get("content_hash") or compute_content_hash(doc)),
         "title_bigrams": title + "\n" + scenario,
         "title_grams": title + "\n" + scenario,
@@ -262,28 +226,6 @@ class SearchResults:
 
 
 @dataclass
-class AnalyzedQuery:
-    """A query turned into weighted index terms."""
-
-    text: str
-    words: dict[str, float]
-    bigrams: dict[str, float]
-    grams: dict[str, float] = field(default_factory=dict)
-    _highlighter: Highlighter | None = field(default=None, repr=False, compare=False)
-
-    def highlighter(self) -> Highlighter:
-        """The snippet highlighter for these terms (built once per query)."""
-        if self._highlighter is None:
-            self._highlighter = Highlighter(self.words.keys(), self.bigrams.keys())
-        return self._highlighter
-
-    @property
-    def empty(self) -> bool:
-        """True when nothing searchable is left (punctuation, emoji, only filler words)."""
-        return not self.words and not self.bigrams
-
-
-@dataclass
 class LexicalRanking:
     """The lexical ranking of one query before hits are made (see :meth:`SearchIndex.rank`)."""
 
@@ -313,224 +255,10 @@ def _page_args(limit: Any, offset: Any, statuses: Any) -> tuple[int, int, tuple[
         statuses = (statuses,)
     elif statuses is not None:
         statuses = tuple(statuses)
-    unknown = [s for s in statuses or () if _norm_key(s) not in STATUSES]
+    unknown = [s for s in statuses or () if norm_key(s) not in STATUSES]
     if unknown:
         log.debug("search with unknown statuses %r matches nothing for them", unknown)
     return limit, offset, statuses
-
-
-def _weight(count: int) -> float:
-    # A repeated word matters a little more, but a pasted paragraph must not be dominated by it.
-    return 1.0 + 0.25 * (min(count, 3) - 1)
-
-
-def analyze_query(query: Any, synonyms: SynonymMap | None = None) -> AnalyzedQuery:
-    """Normalise, cut, rewrite with synonyms and tokenise a query. Never raises on text input."""
-    text = query if isinstance(query, str) else ("" if query is None else str(query))
-    text = normalize_text(text[: MAX_QUERY_CHARS * 4])[:MAX_QUERY_CHARS]
-    expansions: tuple[str, ...] = ()
-    if synonyms is not None and text.strip():
-        rw = synonyms.apply(text)
-        text, expansions = rw.text, rw.expansions
-    words = {t: _weight(c) for t, c in Counter(word_tokens(text, normalized=True)).items()}
-    bigrams = {t: _weight(c) for t, c in Counter(cjk_bigrams(text, normalized=True)).items()}
-    for t in cjk_unigrams(text, normalized=True):
-        bigrams.setdefault(t, UNIGRAM_WEIGHT)
-    for phrase in expansions:
-        # Whole words only: the pieces of a synonym (蚂蚁 of 蚂蚁花呗) are not synonyms themselves.
-        for t in outer_word_tokens(phrase, normalized=True):
-            words.setdefault(t, SYNONYM_WEIGHT)
-    grams = dict.fromkeys(latin_grams(text, normalized=True), 1.0)
-    return AnalyzedQuery(text, words, bigrams, grams)
-
-
-# --- per-generation snapshot ------------------------------------------------------------------------
-
-
-class _Snapshot:
-    """Everything a search needs for one index generation. Immutable once built, shared by threads."""
-
-    def __init__(self, reader, generation: int, ranker: Ranker, spell: list[dict[str, int]]):
-        self.reader = reader
-        self.generation = generation
-        self.ranker = ranker
-        self.ndocs = ranker.ndocs
-        self._spell = spell
-        self._masks: dict[tuple, np.ndarray] = {}
-        self._heads: dict[int, tuple[int | str, str, tuple[str, ...]]] = {}
-        self._spell_chars: set[str] | None = None
-        self.alive = self._alive_mask()
-
-    def _alive_mask(self) -> np.ndarray:
-        mask = np.ones(self.ndocs, dtype=bool)
-        for seg_reader, offset in self.reader.leaf_readers():
-            if seg_reader.segment() is not None and seg_reader.has_deletions():
-                dels = np.fromiter(seg_reader.segment().deleted_docs(), dtype=np.int64)
-                mask[dels + offset] = False
-        return mask
-
-    def term_mask(self, fieldname: str, value: str) -> np.ndarray:
-        """Documents whose ``fieldname`` has the exact (normalised) term ``value``; cached."""
-        key = (fieldname, value)
-        mask = self._masks.get(key)
-        if mask is None:
-            mask = np.zeros(self.ndocs, dtype=bool)
-            for seg_reader, offset in self.reader.leaf_readers():
-                if (fieldname, value) not in seg_reader:
-                    continue
-                ids, _w = _read_matcher(seg_reader.postings(fieldname, value))
-                if ids:
-                    mask[np.asarray(ids, dtype=np.int64) + offset] = True
-            if len(self._masks) > 256:  # many distinct tag filters: keep memory bounded
-                self._masks.clear()
-            self._masks[key] = mask
-        return mask
-
-    def filter_mask(self, statuses, category, tag, audience) -> np.ndarray:
-        """Live documents passing every given filter."""
-        key = ("filter", tuple(statuses) if statuses is not None else None, category, tag, audience)
-        mask = self._masks.get(key)
-        if mask is not None:
-            return mask
-        mask = self.alive.copy()
-        if statuses is not None:
-            smask = np.zeros(self.ndocs, dtype=bool)
-            for s in statuses:
-                smask |= self.term_mask("status", _norm_key(s))
-            mask &= smask
-        if category is not None:
-            mask &= self.term_mask("category", _norm_key(category))
-        if tag is not None:
-            mask &= self.term_mask("tags", _norm_key(tag))
-        if audience is not None:
-            mask &= self.term_mask("audience", _norm_key(audience))
-        self._masks[key] = mask
-        return mask
-
-    # -- spelling ---------------------------------------------------------------------------------
-    def head(self, docnum: int) -> tuple[int | str, str, frozenset[str]]:
-        """What ranking needs of a document: its article id, its title reduced to Han characters
-        (normalised), and the set of those characters plus the title's Latin-script word terms (so a
-        mixed query compares fairly). The stored-field part is cached for this generation."""
-        cached = self._heads.get(docnum)
-        if cached is None:
-            stored = self.reader.stored_fields(docnum)
-            title = normalize_text(stored.get("title") or "")
-            latin = tuple(t for t, _s, _e in iter_word_spans(title, latin_only=True))
-            cached = (_external_id(stored["id"]), "".join(_HAN.findall(title)), latin)
-            # Small entries (a set per title would be ~1 KB); bounded, as every query adds up to 50.
-            if len(self._heads) >= _HEADS_CACHED:
-                self._heads.clear()
-            self._heads[docnum] = cached
-        item_id, han, latin = cached
-        return item_id, han, frozenset(han).union(latin) if latin else frozenset(han)
-
-    def spell_df(self, word: str) -> int:
-        """In how many documents the unstemmed word occurs (title, scenario, tags)."""
-        return sum(d.get(word, 0) for d in self._spell)
-
-    def spell_chars(self) -> set[str]:
-        """Every Han character of the spelling vocabulary (substitution candidates for typos)."""
-        if self._spell_chars is None:
-            chars: set[str] = set()
-            for d in self._spell:
-                for w in d:
-                    chars.update(c for c in w if _HAN.match(c))
-            self._spell_chars = chars
-        return self._spell_chars
-
-
-_LETTERS = "abcdefghijklmnopqrstuvwxyz"
-
-
-def _rerank_by_title_overlap(
-    snap: _Snapshot, aq: AnalyzedQuery, matched: np.ndarray, cand_scores: np.ndarray
-) -> np.ndarray:
-    """Scale BM25 to the best hit and add the title-overlap bonus to the top :data:`RERANK_DEPTH`.
-
-    Only queries with Han characters get the bonus: an English query keeps its BM25 order (measured:
-    the overlap did not help English, whose titles are not the whole question). Stored titles are read
-    for at most :data:`RERANK_DEPTH` documents per query and cached per index generation.
-    """
-    query_han = "".join(_HAN.findall(aq.text))
-    if not query_han or cand_scores.size == 0:
-        return cand_scores
-    # Typed Latin words count too (not synonym additions, weighted below 1), as in the title sets.
-    query_chars = set(query_han).union(t for t, w in aq.words.items() if w >= 1.0 and t.isascii())
-    scaled = cand_scores / np.float32(cand_scores.max())
-    depth = min(RERANK_DEPTH, scaled.size)
-    top = np.argpartition(-scaled, depth - 1)[:depth] if depth < scaled.size else np.arange(scaled.size)
-    for i in top:
-        _id, title_han, title_chars = snap.head(int(matched[i]))
-        common = len(query_chars & title_chars)
-        if not common:
-            continue
-        union = len(query_chars) + len(title_chars) - common
-        # 2·LCS / (len + len): difflib's ratio, computed in C (difflib took ~0.1 ms a pair).
-        order = Indel.normalized_similarity(query_han, title_han)
-        scaled[i] += np.float32(TITLE_OVERLAP_WEIGHT * common / union + TITLE_ORDER_WEIGHT * order)
-    return scaled
-
-
-def _edits1(word: str) -> set[str]:
-    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
-    deletes = [a + b[1:] for a, b in splits if b]
-    transposes = [a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1]
-    replaces = [a + c + b[1:] for a, b in splits if b for c in _LETTERS]
-    inserts = [a + c + b for a, b in splits for c in _LETTERS]
-    return set(deletes + transposes + replaces + inserts)
-
-
-def _correct(snap: _Snapshot, word: str) -> str | None:
-    """Most frequent known word one (or, for long Latin words, two) edits away from ``word``."""
-    best: tuple[int, str] | None = None
-    if word.isascii():
-        # Beyond 20 letters it is not a misspelt word (and edits would explode combinatorially).
-        if not 3 <= len(word) <= 20 or not word.isalpha():
-            return None
-        cands = _edits1(word)
-        scored = [(snap.spell_df(c), c) for c in cands]
-        scored = [x for x in scored if x[0] > 0]
-        if not scored and 6 <= len(word) <= 12:
-            scored = [(snap.spell_df(c2), c2) for c in cands for c2 in _edits1(c) if c2 != word]
-            scored = [x for x in scored if x[0] > 0]
-        if scored:
-            best = max(scored)
-    elif 2 <= len(word) <= 4 and all(_HAN.match(c) for c in word):
-        chars = snap.spell_chars()
-        for i in range(len(word)):
-            for c in chars:
-                if c == word[i]:
-                    continue
-                cand = word[:i] + c + word[i + 1 :]
-                df = snap.spell_df(cand)
-                if df and (best is None or (df, cand) > best):
-                    best = (df, cand)
-    return best[1] if best else None
-
-
-def _suggest(snap: _Snapshot, text: str) -> str | None:
-    spans = list(iter_word_spans(text, stem=False))
-    # Search mode yields overlapping words (蚂蚁, 蚂蚁花呗); correct only the outermost ones.
-    outer = [
-        (t, s, e)
-        for t, s, e in spans
-        if not any(s2 <= s and e <= e2 and (s2, e2) != (s, e) for _t, s2, e2 in spans)
-    ]
-    changed = False
-    out = text
-    tried = 0
-    for term, s, e in sorted(outer, key=lambda x: -x[1]):
-        if snap.spell_df(term) > 0:
-            continue
-        tried += 1
-        if tried > 4:
-            break
-        fix = _correct(snap, term)
-        if fix and fix != term:
-            out = out[:s] + fix + out[e:]
-            changed = True
-    return out.strip() if changed else None
 
 
 # --- the index --------------------------------------------------------------------------------------
@@ -566,7 +294,7 @@ class SearchIndex:
         self.lock_timeout = lock_timeout
         self._thread_write_lock = threading.RLock()
         self._refresh_lock = threading.Lock()
-        self._snap: _Snapshot | None = None
+        self._snap: Snapshot | None = None
         self._checked_at = 0.0
         # Segment id → ranking arrays; segments never change, so these survive generations.
         self._seg_cache: dict[str, tuple[dict[str, FieldPostings], dict[str, int]]] = {}
@@ -728,7 +456,7 @@ class SearchIndex:
             self._checked_at = 0.0
         self._snapshot()
 
-    def _snapshot(self) -> _Snapshot:
+    def _snapshot(self) -> Snapshot:
         snap = self._snap
         now = time.monotonic()
         if snap is not None and now - self._checked_at < self.refresh_interval:
@@ -744,13 +472,14 @@ class SearchIndex:
             self._checked_at = time.monotonic()
             return snap
 
-    def _build_snapshot(self) -> _Snapshot:
+    def _build_snapshot(self) -> Snapshot:
         for attempt in range(5):
             try:
                 reader = self._ix.reader()
                 leaves = list(reader.leaf_readers())
                 segments: list[SegmentView] = []
                 spell: list[dict[str, int]] = []
+                docs: list[tuple[int, SegmentDocs]] = []
                 live_ids = set()
                 for seg_reader, offset in leaves:
                     if seg_reader.segment() is None:  # an empty index has a segment-less reader
@@ -761,14 +490,15 @@ class SearchIndex:
                     if cached is None:
                         cached = self._load_segment(seg_reader)
                         self._seg_cache[segid] = cached
-                    fields, spell_df = cached
+                    fields, spell_df, seg_docs = cached
                     segments.append(SegmentView(offset, seg_reader.doc_count_all(), fields))
                     spell.append(spell_df)
+                    docs.append((offset, seg_docs))
                 for segid in list(self._seg_cache):
                     if segid not in live_ids:
                         del self._seg_cache[segid]
                 ranker = Ranker(segments, reader.doc_count_all(), self.field_params)
-                return _Snapshot(reader, reader.generation(), ranker, spell)
+                return Snapshot(reader, reader.generation(), ranker, spell, docs)
             except (OSError, EOFError):
                 # A concurrent commit removed files of the generation we were opening: try the next one.
                 if attempt == 4:
@@ -777,39 +507,33 @@ class SearchIndex:
         raise AssertionError("unreachable")
 
     @staticmethod
-    def _load_segment(seg_reader) -> tuple[dict[str, FieldPostings], dict[str, int]]:
-        fields = segment_postings(seg_reader, RANKED_FIELDS)
+    def _load_segment(seg_reader) -> tuple[dict[str, FieldPostings], dict[str, int], SegmentDocs]:
+        # The id field's postings come in the same pass over the term file as the ranked fields.
+        fields = segment_postings(seg_reader, (*RANKED_FIELDS, "id"))
+        seg_docs = SegmentDocs(seg_reader.doc_count_all(), fields.pop("id", None))
         spell_df: dict[str, int] = {}
         with contextlib.suppress(Exception):
             for text, terminfo in seg_reader.iter_field("spell"):
                 spell_df[text if isinstance(text, str) else text.decode("utf-8")] = terminfo.doc_frequency()
-        return fields, spell_df
+        return fields, spell_df, seg_docs
 
     def doc_count(self) -> int:
         """Number of live documents in the index, whatever their status."""
         return int(self._snapshot().alive.sum())
 
     def all_doc_hashes(self) -> dict[int | str, str]:
-        """``{article id: content_hash}`` for every live document (ids as in :func:`_external_id`)."""
+        """``{article id: content_hash}`` for every live document (ids as in :func:`~search_index.schema.external_id`)."""
         snap = self._snapshot()
         out: dict[int | str, str] = {}
         for stored in snap.reader.all_stored_fields():
-            out[_external_id(stored["id"])] = stored.get("content_hash", "")
+            out[external_id(stored["id"])] = stored.get("content_hash", "")
         return out
 
     def get(self, article_id: int | str) -> dict[str, Any] | None:
         """Stored fields of one live document, or None."""
         snap = self._snapshot()
-        key = str(article_id)
-        for seg_reader, offset in snap.reader.leaf_readers():
-            if seg_reader.segment() is None or ("id", key) not in seg_reader:
-                continue
-            # An updated article leaves a deleted copy in an older segment: take the live one.
-            ids, _w = _read_matcher(seg_reader.postings("id", key))
-            for local in ids:
-                if snap.alive[local + offset]:
-                    return dict(snap.reader.stored_fields(local + offset))
-        return None
+        docnum = snap.visible([article_id], snap.alive).get(article_id)
+        return None if docnum is None else dict(snap.reader.stored_fields(docnum))
 
     def analyze(self, query: Any, synonyms: SynonymMap | None = None) -> AnalyzedQuery:
         """The weighted terms ``search`` would use for ``query`` (for debugging and the search log)."""
@@ -882,6 +606,28 @@ class SearchIndex:
             raise ValueError("an empty ranking has no documents")
         return self._hit(ranking.snap, docnum, score, ranking.aq)
 
+    def visible(
+        self,
+        ids: Iterable[Any],
+        *,
+        statuses: Iterable[str] | None = ("published",),
+        category: str | None = None,
+        tag: str | None = None,
+        audience: str | None = None,
+        want: int | None = None,
+        ranking: LexicalRanking | None = None,
+    ) -> VisibleDocs:
+        """Which of ``ids`` (in order; at most ``want``) have a live document passing the same filters as
+        :meth:`search`, with their document numbers.  This is how rankings made elsewhere (the semantic
+        side, similar articles) are filtered exactly like the lexical one.  With ``ranking`` the numbers
+        are of its generation, so :meth:`hit` makes their hits."""
+        _limit, _offset, statuses = _page_args(0, 0, statuses)
+        snap = ranking.snap if ranking is not None and ranking.snap is not None else self._snapshot()
+        if snap.ndocs == 0:
+            return VisibleDocs(snap, {})
+        mask = snap.filter_mask(statuses, category, tag, audience)
+        return VisibleDocs(snap, snap.visible(ids, mask, want))
+
     def _with_retry(self, read: Callable[[], Any]) -> Any:
         for attempt in range(2):
             try:
@@ -895,11 +641,10 @@ class SearchIndex:
 
     def _rank(self, aq: AnalyzedQuery, statuses, category, tag, audience, want: int) -> LexicalRanking:
         terms = list(aq.words) + [b for b in aq.bigrams if b not in aq.words]
-        ranking = LexicalRanking(aq=aq, terms=terms)
-        if aq.empty:
-            return ranking
-        snap = ranking.snap = self._snapshot()
-        if snap.ndocs == 0:
+        # Even an empty ranking has its generation: the semantic side fuses into it (:meth:`visible`).
+        snap = self._snapshot()
+        ranking = LexicalRanking(aq=aq, terms=terms, snap=snap)
+        if aq.empty or snap.ndocs == 0:
             return ranking
         weighted: dict[str, Mapping[str, float]] = dict.fromkeys(_WORD_FIELDS, aq.words)
         weighted["title_bigrams"] = aq.bigrams
@@ -909,21 +654,21 @@ class SearchIndex:
         matched = np.flatnonzero(scores > 0)
         ranking.total = int(matched.size)
         if ranking.total < SUGGEST_BELOW:
-            ranking.suggestion = _suggest(snap, aq.text)
+            ranking.suggestion = suggest(snap, aq.text)
         if want <= 0 or matched.size == 0:
             return ranking
-        cand_scores = _rerank_by_title_overlap(snap, aq, matched, scores[matched])
+        cand_scores = rerank_by_title_overlap(snap, aq, matched, scores[matched])
         if want < matched.size:
             part = np.argpartition(-cand_scores, want - 1)[:want]
             matched, cand_scores = matched[part], cand_scores[part]
         # Highest score first; equal scores in index order so pages are stable.
         order = np.lexsort((matched, -cand_scores))[:want]
         ranking.docs = [
-            (snap.head(int(matched[i]))[0], int(matched[i]), float(cand_scores[i])) for i in order
+            (snap.item_id(int(matched[i])), int(matched[i]), float(cand_scores[i])) for i in order
         ]
         return ranking
 
-    def _hit(self, snap: _Snapshot, docnum: int, score: float, aq: AnalyzedQuery) -> SearchHit:
+    def _hit(self, snap: Snapshot, docnum: int, score: float, aq: AnalyzedQuery) -> SearchHit:
         stored = snap.reader.stored_fields(docnum)
         title = stored.get("title", "")
         words, bigrams = aq.words.keys(), aq.bigrams.keys()
@@ -944,7 +689,7 @@ class SearchIndex:
             snippet = render(title, title_spans)
 
         return SearchHit(
-            id=_external_id(stored["id"]),
+            id=external_id(stored["id"]),
             external_id=stored.get("external_id", ""),
             title=title,
             score=round(score, 4),

@@ -26,9 +26,17 @@ The text fields store their text so that snippets can be cut without a database 
 
 from __future__ import annotations
 
+from typing import Any
+
 from whoosh import fields
 
-from .analyzer import bigram_analyzer, chinese_analyzer, latin_gram_analyzer, spelling_analyzer
+from .analyzer import (
+    bigram_analyzer,
+    chinese_analyzer,
+    latin_gram_analyzer,
+    normalize_text,
+    spelling_analyzer,
+)
 
 #: Text fields searched by a query, with their default weights (title > scenario > solution > notes).
 TEXT_FIELDS: tuple[str, ...] = ("title", "scenario", "solution", "notes")
@@ -64,3 +72,14 @@ def build_schema() -> fields.Schema:
         body_grams=fields.TEXT(analyzer=latin_gram_analyzer(), stored=False, phrase=False),
         spell=fields.TEXT(analyzer=spelling_analyzer(), stored=False, phrase=False),
     )
+
+
+def norm_key(value: Any) -> str:
+    """Normal form of a category/tag/status value, used on both the index and the filter side."""
+    return normalize_text(str(value)).strip()
+
+
+def external_id(value: Any) -> str | int:
+    """Ids are strings inside Whoosh; give callers back an int when the article id was an int."""
+    s = value.decode("utf-8") if isinstance(value, bytes) else str(value)
+    return int(s) if s.isdigit() and (s == "0" or not s.startswith("0")) else s

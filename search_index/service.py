@@ -29,7 +29,7 @@ from .index import MAX_LIMIT, LexicalRanking, SearchHit, SearchIndex, SearchResu
 from .models import LOG_FILTER_MAX, LOG_QUERY_MAX, SearchLog, SearchSetting
 from .sync import IndexSync, empty_safe
 from .synonyms import SynonymMap, default_synonyms
-from .vectors import VectorStore, visible_docnums
+from .vectors import VectorStore
 
 log = logging.getLogger(__name__)
 
@@ -316,9 +316,14 @@ def _fused(
     """
     narrow = category is not None or tag is not None
     sem_all = vectors.search(query, k=20 * SEMANTIC_DEPTH if narrow else 4 * SEMANTIC_DEPTH)
-    snap, allowed = visible_docnums(
-        index, [i for i, _ in sem_all], statuses=statuses, category=category, tag=tag, want=SEMANTIC_DEPTH
-    )
+    allowed = index.visible(
+        [i for i, _ in sem_all],
+        statuses=statuses,
+        category=category,
+        tag=tag,
+        want=SEMANTIC_DEPTH,
+        ranking=lex,
+    ).docnums
     semantic_side = [(i, s) for i, s in sem_all if i in allowed][:SEMANTIC_DEPTH]
     lexical_side = [(item_id, score) for item_id, _docnum, score in lex.docs]
     # Lexical hits this worker has no vector for yet are embedded in the background.
@@ -331,11 +336,9 @@ def _fused(
     extra = sum(1 for i, _ in fused if i not in lexical_docnums)
     hits = []
     for item_id, score in ranking[offset : offset + limit]:
-        if item_id in lexical_docnums:
-            hit = index.hit(lex, lexical_docnums[item_id][0], score)
-        else:
-            # Found by the semantic side only: its document number is of the snapshot it was filtered in.
-            hit = index._hit(snap, allowed[item_id], score, lex.aq)
+        # Both sides' document numbers are of the lexical ranking's generation.
+        docnum = lexical_docnums[item_id][0] if item_id in lexical_docnums else allowed[item_id]
+        hit = index.hit(lex, docnum, score)
         hits.append(replace(hit, score=round(float(score), 4)))
     return SearchResults(
         query=lex.query,

@@ -36,7 +36,6 @@ from sqlmodel import Session, select
 
 from . import semantic
 from .models import SearchChange, SearchVector
-from .ranker import _read_matcher
 from .semantic import Embedder, VectorMatrix, article_text, bytes_to_vector, vector_to_bytes
 from .sync import LOOKBACK, Cursor
 
@@ -114,59 +113,6 @@ def load_model(setting: str | None, loader: Callable[[str], Embedder | None] | N
         if loader is None:
             _models[key] = result
         return result
-
-
-# --- filters through the lexical index ----------------------------------------------------------------
-
-
-def visible_docnums(
-    index: Any,
-    ids: Iterable[Any],
-    *,
-    statuses,
-    category=None,
-    tag=None,
-    audience=None,
-    want: int | None = None,
-):
-    """``(snapshot, {id: docnum})`` for the ids whose live index document passes the filters.
-
-    The semantic side is filtered exactly like the lexical side: by the Whoosh index's own filter mask, so
-    status, category, tag and audience mean the same on both sides.  ``ids`` are examined in order and the
-    scan stops after ``want`` visible ones; id → docnum lookups are cached per index snapshot.
-    """
-    snap = index._snapshot()
-    if snap.ndocs == 0:
-        return snap, {}
-    mask = snap.filter_mask(tuple(statuses) if statuses is not None else None, category, tag, audience)
-    cache: dict[Any, int] | None = getattr(snap, "_vector_docnums", None)
-    if cache is None:
-        cache = {}
-        snap._vector_docnums = cache
-    leaves = None
-    out: dict[Any, int] = {}
-    for item_id in ids:
-        docnum = cache.get(item_id)
-        if docnum is None:
-            if leaves is None:
-                leaves = [(r, o) for r, o in snap.reader.leaf_readers() if r.segment() is not None]
-            docnum = -1
-            key = str(item_id)
-            for seg_reader, offset in leaves:
-                if ("id", key) not in seg_reader:
-                    continue
-                docs, _w = _read_matcher(seg_reader.postings("id", key))
-                live = [d + offset for d in docs if snap.alive[d + offset]]
-                if live:
-                    docnum = live[0]
-                    break
-            if len(cache) < 200_000:
-                cache[item_id] = docnum
-        if docnum >= 0 and mask[docnum]:
-            out[item_id] = docnum
-            if want is not None and len(out) >= want:
-                break
-    return snap, out
 
 
 # --- the per-worker store -----------------------------------------------------------------------------

@@ -18,7 +18,6 @@ from jinja2 import Undefined
 from articles.search.runtime import get_search_engine
 from portal.auth import role_required
 from portal.models import Role
-from search_index.vectors import visible_docnums
 
 log = logging.getLogger(__name__)
 
@@ -39,13 +38,12 @@ class Panel:
 
 
 def _described(engine, hits: list[tuple[Any, float]], statuses: tuple[str, ...]) -> list[dict[str, Any]]:
-    snap, docnums = visible_docnums(engine.index, [i for i, _ in hits], statuses=statuses)
+    visible = engine.index.visible([i for i, _ in hits], statuses=statuses)
     out = []
     for item_id, score in hits:
-        docnum = docnums.get(item_id)
-        if docnum is None:
+        if item_id not in visible:
             continue
-        stored = snap.reader.stored_fields(docnum)
+        stored = visible.stored(item_id)
         out.append(
             {
                 "id": item_id,

@@ -1,0 +1,200 @@
+"""One generation of the search index as searches see it: ranker, filter masks and document lookups.
+
+Whoosh segments are immutable (only their deletion sets change), so what a search needs of a segment's
+documents — article id ↔ document number, and the title as the re-ranking compares it — is kept per
+segment (:class:`SegmentDocs`) and reused by every later generation that still has the segment: after a
+one-article edit only the new, small segment starts cold.  A :class:`Snapshot` adds what belongs to one
+generation (deletions, filter masks).  Document numbers are Whoosh's global ones (segment offset + local
+number), so they go straight to ``reader.stored_fields``.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .analyzer import _HAN, iter_word_spans, normalize_text
+from .ranker import FieldPostings, Ranker, _read_matcher
+from .schema import external_id, norm_key
+
+
+class SegmentDocs:
+    """Article id ↔ local document number of one segment, and the title heads of its documents.
+
+    Built from the postings of the ``id`` field (read in the same pass as the ranked fields), so no
+    stored document is read for it.  A segment may still hold replaced (deleted) copies of an article
+    next to its live one, so an id maps to every local number it has; the snapshot's deletion mask picks.
+    Title heads are read lazily, at most once per document while the segment lives.
+    """
+
+    def __init__(self, ndocs: int, id_postings: FieldPostings | None):
+        self.ids: list[int | str | None] = [None] * ndocs
+        self.local: dict[int | str, int | tuple[int, ...]] = {}
+        self.heads: list[tuple[str, tuple[str, ...]] | None] = [None] * ndocs
+        if id_postings is None:
+            return
+        ptr = id_postings.ptr.tolist()
+        docs = id_postings.docs.tolist()
+        for term, i in id_postings.vocab.items():
+            item_id = external_id(term)
+            mine = docs[ptr[i] : ptr[i + 1]]
+            for local in mine:
+                self.ids[local] = item_id
+            self.local[item_id] = mine[0] if len(mine) == 1 else tuple(mine)
+
+
+@dataclass
+class VisibleDocs:
+    """The documents of one snapshot that passed a search's filters, as ``{article id: document number}``."""
+
+    snapshot: Snapshot
+    docnums: dict[Any, int]
+
+    def __contains__(self, item_id: Any) -> bool:
+        return item_id in self.docnums
+
+    def stored(self, item_id: Any) -> dict[str, Any]:
+        """The stored fields (title, status, ...) of a visible article."""
+        return self.snapshot.reader.stored_fields(self.docnums[item_id])
+
+
+class Snapshot:
+    """Everything a search needs for one index generation. Immutable once built, shared by threads
+    (the lazily filled caches only ever gain equal values, so concurrent fills are harmless)."""
+
+    def __init__(
+        self,
+        reader,
+        generation: int,
+        ranker: Ranker,
+        spell: list[dict[str, int]],
+        segments: list[tuple[int, SegmentDocs]],
+    ):
+        self.reader = reader
+        self.generation = generation
+        self.ranker = ranker
+        self.ndocs = ranker.ndocs
+        self._spell = spell
+        self._offsets = [offset for offset, _docs in segments]
+        self._segdocs = [docs for _offset, docs in segments]
+        self._masks: dict[tuple, np.ndarray] = {}
+        self._spell_chars: set[str] | None = None
+        self.alive = self._alive_mask()
+
+    def _alive_mask(self) -> np.ndarray:
+        mask = np.ones(self.ndocs, dtype=bool)
+        for seg_reader, offset in self.reader.leaf_readers():
+            if seg_reader.segment() is not None and seg_reader.has_deletions():
+                dels = np.fromiter(seg_reader.segment().deleted_docs(), dtype=np.int64)
+                mask[dels + offset] = False
+        return mask
+
+    # -- filters ----------------------------------------------------------------------------------
+    def term_mask(self, fieldname: str, value: str) -> np.ndarray:
+        """Documents whose ``fieldname`` has the exact (normalised) term ``value``; cached."""
+        key = (fieldname, value)
+        mask = self._masks.get(key)
+        if mask is None:
+            mask = np.zeros(self.ndocs, dtype=bool)
+            for seg_reader, offset in self.reader.leaf_readers():
+                if (fieldname, value) not in seg_reader:
+                    continue
+                ids, _w = _read_matcher(seg_reader.postings(fieldname, value))
+                if ids:
+                    mask[np.asarray(ids, dtype=np.int64) + offset] = True
+            if len(self._masks) > 256:  # many distinct tag filters: keep memory bounded
+                self._masks.clear()
+            self._masks[key] = mask
+        return mask
+
+    def filter_mask(self, statuses, category, tag, audience) -> np.ndarray:
+        """Live documents passing every given filter."""
+        key = ("filter", tuple(statuses) if statuses is not None else None, category, tag, audience)
+        mask = self._masks.get(key)
+        if mask is not None:
+            return mask
+        mask = self.alive.copy()
+        if statuses is not None:
+            smask = np.zeros(self.ndocs, dtype=bool)
+            for s in statuses:
+                smask |= self.term_mask("status", norm_key(s))
+            mask &= smask
+        if category is not None:
+            mask &= self.term_mask("category", norm_key(category))
+        if tag is not None:
+            mask &= self.term_mask("tags", norm_key(tag))
+        if audience is not None:
+            mask &= self.term_mask("audience", norm_key(audience))
+        self._masks[key] = mask
+        return mask
+
+    # -- documents --------------------------------------------------------------------------------
+    def _locate(self, docnum: int) -> tuple[SegmentDocs, int]:
+        i = bisect.bisect_right(self._offsets, docnum) - 1
+        return self._segdocs[i], docnum - self._offsets[i]
+
+    def item_id(self, docnum: int) -> int | str:
+        """The article id of document ``docnum``."""
+        docs, local = self._locate(docnum)
+        item_id = docs.ids[local]
+        if item_id is None:  # not in the id postings (never expected): ask the stored document
+            item_id = external_id(self.reader.stored_fields(docnum)["id"])
+        return item_id
+
+    def head(self, docnum: int) -> tuple[str, frozenset[str]]:
+        """What the re-ranking compares of a document: its title reduced to Han characters (normalised),
+        and the set of those characters plus the title's Latin-script word terms (so a mixed query
+        compares fairly).  Read from the stored document once while its segment lives."""
+        docs, local = self._locate(docnum)
+        cached = docs.heads[local]
+        if cached is None:
+            title = normalize_text(self.reader.stored_fields(docnum).get("title") or "")
+            latin = tuple(t for t, _s, _e in iter_word_spans(title, latin_only=True))
+            # Small entries (a set per title would be ~1 KB): the set is made per use.
+            cached = docs.heads[local] = ("".join(_HAN.findall(title)), latin)
+        han, latin = cached
+        return han, frozenset(han).union(latin) if latin else frozenset(han)
+
+    def visible(self, ids: Iterable[Any], mask: np.ndarray, want: int | None = None) -> dict[Any, int]:
+        """``{id: document number}`` for the ids whose live document passes ``mask`` (a :meth:`filter_mask`),
+        examined in order; stops after ``want`` of them."""
+        out: dict[Any, int] = {}
+        for item_id in ids:
+            key = external_id(item_id)
+            for offset, docs in zip(self._offsets, self._segdocs, strict=True):
+                local = docs.local.get(key)
+                if local is None:
+                    continue
+                hit = next(
+                    (
+                        offset + n
+                        for n in (local if isinstance(local, tuple) else (local,))
+                        if mask[offset + n]
+                    ),
+                    None,
+                )
+                if hit is not None:
+                    out[item_id] = hit
+                    break
+            if want is not None and len(out) >= want:
+                break
+        return out
+
+    # -- spelling ---------------------------------------------------------------------------------
+    def spell_df(self, word: str) -> int:
+        """In how many documents the unstemmed word occurs (title, scenario, tags)."""
+        return sum(d.get(word, 0) for d in self._spell)
+
+    def spell_chars(self) -> set[str]:
+        """Every Han character of the spelling vocabulary (substitution candidates for typos)."""
+        if self._spell_chars is None:
+            chars: set[str] = set()
+            for d in self._spell:
+                for w in d:
+                    chars.update(c for c in w if _HAN.match(c))
+            self._spell_chars = chars
+        return self._spell_chars
