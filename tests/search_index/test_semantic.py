@@ -286,3 +286,30 @@ def test_incremental_adds_keep_projection():
         assert m.top_k(vecs[i], 1)[0][0] == i
     assert m._proj is basis  # grown in place, not refitted per insert
     assert len(m) == 1200
+
+
+def test_repeated_queries_are_embedded_once_and_the_cache_is_bounded(monkeypatch):
+    class Counting(semantic._BaseEmbedder):
+        name, dim = "counting", 3
+
+        def __init__(self):
+            super().__init__()
+            self.calls = []
+
+        def _embed_raw(self, texts, is_query):
+            self.calls.extend(texts)
+            return np.array([[len(t), 1.0, 0.0] for t in texts], dtype=np.float32)
+
+    monkeypatch.setattr(semantic, "QUERY_CACHE_SIZE", 2)
+    model = Counting()
+    first = model.embed_query("花呗  怎么还款")
+    again = model.embed_query("花呗 怎么还款")  # the same query once whitespace is collapsed
+    assert model.calls == ["花呗 怎么还款"]
+    assert np.array_equal(first, again)
+    with pytest.raises(ValueError):
+        again[0] = 5.0  # shared between searches: nobody may change it
+    model.embed_query("借呗")
+    model.embed_query("额度")  # pushes the oldest query out
+    model.embed_query("花呗 怎么还款")
+    assert model.calls == ["花呗 怎么还款", "借呗", "额度", "花呗 怎么还款"]
+    assert not np.any(model.embed_query(""))  # empty input is still the zero vector
