@@ -13,6 +13,12 @@ Traffic goes to 127.0.0.1 only; every phase is bounded in time.
 
 Targets (issue 8): zero errors; search p95 under load < 10 x its single-user p95; mix throughput at least
 1/4 of /healthz throughput.  A JSON report is written to benchmarks/out/load_<time>.json.
+
+Back to back, every client always has a request in the queue: with 50 clients and 2 sync workers a request
+waits for ~24 others (Little's law), so its latency is ~25 times the time a worker spends on it, however
+short that is.  A second, *paced* run of the same mix (``--think``, 2 s by default) has every client pause
+after each answer (exponentially distributed, like people reading it), which shows what 50 working agents
+experience.  Worker memory (VmRSS and the unshared RssAnon, from /proc) is read after the runs.
 """
 
 from __future__ import annotations
@@ -86,11 +92,13 @@ def queries() -> list[str]:
 
 
 class Client(threading.Thread):
-    """One simulated user: a keep-alive connection, requests back to back until the deadline."""
+    """One simulated user: a keep-alive connection, requests until the deadline, back to back or (``think``
+    seconds on average, exponentially distributed) with a pause after each answer, like a person."""
 
-    def __init__(self, port, token, pick, deadline, seed):
+    def __init__(self, port, token, pick, deadline, seed, think=0.0):
         super().__init__(daemon=True)
         self.port, self.token, self.pick, self.deadline = port, token, pick, deadline
+        self.think = think
         self.rng = random.Random(seed)
         self.samples: list[tuple[str, float, int]] = []  # (kind, seconds, status)
 
@@ -110,6 +118,10 @@ class Client(threading.Thread):
                 conn.close()
                 conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
             self.samples.append((kind, time.perf_counter() - started, status))
+            if self.think:
+                time.sleep(
+                    min(self.rng.expovariate(1 / self.think), max(0.0, self.deadline - time.monotonic()))
+                )
         conn.close()
 
 
@@ -126,11 +138,28 @@ def server_cpu_seconds(pids: list[int]) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
-def run_phase(port, token, pick, clients, duration, seed=1, server=None):
+def worker_memory_mb(pids: list[int]) -> list[dict[str, float]]:
+    """Resident memory of each worker (Linux /proc): all of it, and the part no other process shares."""
+    out = []
+    for pid in pids:
+        try:
+            status = dict(
+                line.split(":", 1)
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+                if ":" in line
+            )
+        except OSError:
+            continue
+        kib = {k: int(status[k].split()[0]) for k in ("VmRSS", "RssAnon", "VmHWM") if k in status}
+        out.append({"pid": pid, **{f"{k}_mb": round(v / 1024, 1) for k, v in kib.items()}})
+    return out
+
+
+def run_phase(port, token, pick, clients, duration, seed=1, server=None, think=0.0):
     pids = [server.proc.pid, *server.worker_pids()] if server is not None else []
     cpu_before = server_cpu_seconds(pids)
     deadline = time.monotonic() + duration
-    threads = [Client(port, token, pick, deadline, seed * 1000 + i) for i in range(clients)]
+    threads = [Client(port, token, pick, deadline, seed * 1000 + i, think) for i in range(clients)]
     started = time.monotonic()
     for t in threads:
         t.start()
@@ -208,8 +237,14 @@ def main() -> None:
     parser.add_argument(
         "--semantic", default="use", choices=("off", "use", "e5"), help="PORTAL_SEMANTIC of the server"
     )
+    parser.add_argument(
+        "--think",
+        type=float,
+        default=2.0,
+        help="after the back-to-back mix, the same mix with this mean pause (s) after each answer; 0: skip",
+    )
     args = parser.parse_args()
-    assert 1 <= args.clients <= 200 and 1 <= args.duration <= 600
+    assert 1 <= args.clients <= 200 and 1 <= args.duration <= 600 and 0 <= args.think <= 60
 
     info = prepare(args.instance, args.limit, args.semantic)
     tokens = info["tokens"]
@@ -277,6 +312,22 @@ def main() -> None:
         )
         log_line(f"mix x {args.clients} for {args.duration} s")
         report["mix"] = run_phase(port, tokens["agent"], mix, args.clients, args.duration, server=server)
+        if args.think:
+            log_line(
+                f"paced mix: {args.clients} agents pausing {args.think} s on average, for {args.duration} s"
+            )
+            report["paced_mix"] = run_phase(
+                port,
+                tokens["agent"],
+                mix,
+                args.clients,
+                args.duration,
+                seed=2,
+                server=server,
+                think=args.think,
+            )
+            report["paced_mix"]["think_s"] = args.think
+        report["worker_memory"] = worker_memory_mb(server.worker_pids())
 
     s1 = report["single_user_search"]["p95_ms"]
     sl = report["mix"]["by_kind"]["search"]["p95_ms"]
@@ -287,6 +338,10 @@ def main() -> None:
         "throughput_ratio": round(report["mix"]["rps"] / report["healthz"]["rps"], 3),
         "throughput_at_least_quarter": report["mix"]["rps"] >= report["healthz"]["rps"] / 4,
     }
+    if "paced_mix" in report:
+        sp = report["paced_mix"]["by_kind"]["search"]["p95_ms"]
+        report["targets"]["paced_zero_errors"] = report["paced_mix"]["errors"] == 0
+        report["targets"]["paced_search_p95_ratio"] = round(sp / s1, 2) if s1 else None
     OUT.mkdir(parents=True, exist_ok=True)
     path = OUT / f"load_{time.strftime('%Y%m%d-%H%M%S')}.json"
     path.write_text(json.dumps(report, ensure_ascii=False, indent=2))
@@ -300,6 +355,8 @@ def print_table(report):
     rows = [("single-user search", report["single_user_search"])]
     rows += [("healthz (ceiling)", report["healthz"]["by_kind"]["healthz"])]
     rows += [(f"mix {k}", v) for k, v in report["mix"]["by_kind"].items()]
+    if "paced_mix" in report:
+        rows += [(f"paced {k}", v) for k, v in report["paced_mix"]["by_kind"].items()]
     for name, r in rows:
         print(
             f"{name:<22}{r['n']:>8}{r['rps']:>9}{r['p50_ms']:>9}{r['p95_ms']:>9}{r['p99_ms']:>9}  {r['statuses']}"
@@ -313,6 +370,14 @@ def print_table(report):
         f"{report['healthz'].get('server_cpu_ms_per_request')}, mix {report['mix'].get('server_cpu_ms_per_request')}"
         f" (semantic: {report['semantic']})"
     )
+    if "paced_mix" in report:
+        paced = report["paced_mix"]
+        print(
+            f"paced mix ({paced['think_s']} s think time): {paced['requests']} requests, {paced['rps']} req/s, "
+            f"errors {paced['errors']}, server CPU {paced.get('server_cpu_ms_per_request')} ms/request"
+        )
+    for worker in report.get("worker_memory", []):
+        print(f"worker {worker['pid']}: {worker}")
     print(f"targets: {report['targets']}")
 
 
