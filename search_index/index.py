@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import fcntl
 import hashlib
 import json
 import logging
@@ -42,6 +41,7 @@ from whoosh import writing
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import LockError
 
+from .filelock import file_lock
 from .query import MAX_QUERY_CHARS, AnalyzedQuery, analyze_query
 from .ranker import FieldParams, FieldPostings, Ranker, SegmentView, segment_postings
 from .rerank import rerank_by_title_overlap
@@ -343,28 +343,13 @@ class SearchIndex:
     @contextlib.contextmanager
     def _write_lock(self) -> Iterator[None]:
         """Exclusive across threads (RLock) and processes (flock on a file in the index dir)."""
-        with self._thread_write_lock:
-            fd = os.open(self.index_dir / _LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
-            try:
-                deadline = time.monotonic() + self.lock_timeout
-                delay = 0.005
-                while True:
-                    try:
-                        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                        break
-                    except BlockingIOError:
-                        if time.monotonic() > deadline:
-                            raise IndexBusyError(
-                                f"index {self.index_dir} busy for {self.lock_timeout}s"
-                            ) from None
-                        time.sleep(delay)
-                        delay = min(delay * 2, 0.1)
-                try:
-                    yield
-                finally:
-                    fcntl.flock(fd, fcntl.LOCK_UN)
-            finally:
-                os.close(fd)
+        busy = lambda: IndexBusyError(f"index {self.index_dir} busy for {self.lock_timeout}s")  # noqa: E731
+        # The deadline starts once this thread holds the thread lock (the second context is entered after it).
+        with (
+            self._thread_write_lock,
+            file_lock(self.index_dir / _LOCK_FILE, time.monotonic() + self.lock_timeout, busy),
+        ):
+            yield
 
     @contextlib.contextmanager
     def _writer(self, **kwargs) -> Iterator[Any]:

@@ -29,7 +29,6 @@ engine (:func:`register`) right after its commit.  No Flask here; the web layer 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import logging
 import os
@@ -47,6 +46,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, select
 
+from .filelock import file_lock
 from .index import SearchIndex, compute_content_hash
 from .models import SearchChange
 
@@ -225,24 +225,10 @@ class IndexSync:
         if not got:
             raise SyncBusy("another thread is applying index changes")
         try:
-            fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o644)
-            try:
-                delay = 0.005
-                while True:
-                    try:
-                        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                        break
-                    except BlockingIOError:
-                        if time.monotonic() >= deadline:
-                            raise SyncBusy(f"index sync lock {self._lock_path} is busy") from None
-                        time.sleep(delay)
-                        delay = min(delay * 2, 0.1)
-                try:
-                    yield
-                finally:
-                    fcntl.flock(fd, fcntl.LOCK_UN)
-            finally:
-                os.close(fd)
+            with file_lock(
+                self._lock_path, deadline, lambda: SyncBusy(f"index sync lock {self._lock_path} is busy")
+            ):
+                yield
         finally:
             self._thread_lock.release()
 
