@@ -369,6 +369,21 @@ class VectorMatrix:
         matrix._vecs = vecs.astype(np.float16)
         return matrix
 
+    @classmethod
+    def from_float16_rows(cls, ids: list[Any], rows: np.ndarray, **kwargs: Any) -> VectorMatrix:
+        """Build from ids and a float16 (n, dim) array that the matrix takes over (no float32 copy of the
+        whole matrix is ever made: start-up peak memory stays near the matrix itself).  Rows are scaled to
+        unit length in place, in chunks; duplicate ids: the last one wins."""
+        if len(set(ids)) != len(ids):
+            return cls.from_arrays(ids, rows.astype(np.float32), **kwargs)
+        for start in range(0, rows.shape[0], 8192):
+            rows[start : start + 8192] = normalize_rows(rows[start : start + 8192])
+        matrix = cls(rows.shape[1], **kwargs)
+        matrix._ids = list(ids)
+        matrix._row = {i: n for n, i in enumerate(matrix._ids)}
+        matrix._vecs = rows
+        return matrix
+
     def __len__(self) -> int:
         return len(self._ids)
 
@@ -438,7 +453,8 @@ class VectorMatrix:
             return True
 
     def _grow(self, need: int) -> None:
-        cap = max(need, 2 * self._vecs.shape[0], 64)
+        # An eighth of headroom, not double: at 69,000 rows doubling would add 67 MB for one new article.
+        cap = max(need, self._vecs.shape[0] + self._vecs.shape[0] // 8, 64)
         grown = np.zeros((cap, self.dim), dtype=np.float16)
         grown[: len(self._ids)] = self._vecs[: len(self._ids)]
         self._vecs = grown

@@ -132,6 +132,32 @@ def test_other_workers_read_stored_vectors(app, db):
     assert other.catch_up() == 1 and new.id in other.matrix
 
 
+def test_a_worker_loads_stored_vectors_and_skips_damaged_rows(app, db):
+    import numpy as np
+
+    from articles.search.runtime import iter_documents, load_documents
+    from portal.db import get_engine
+    from search_index.vectors import VectorStore
+
+    _agent, _lead, _admin, articles = _corpus(db)
+    rows = _rows(db)
+    damaged = rows[articles["invoice"].id]
+    damaged.vector = damaged.vector[:-2]  # a truncated row (or another model's length)
+    db.add(damaged)
+    db.commit()
+    other = VectorStore(get_engine(app), load_documents, iter_documents, "use", background=False)
+    assert other.load() == 3
+    assert set(other.matrix.ids) == {articles[k].id for k in ("refund", "password", "delivery")}
+    # Loaded rows are the stored ones, scaled to unit length.
+    refund = other.matrix.get(articles["refund"].id)
+    stored = np.frombuffer(rows[articles["refund"].id].vector, dtype="<f2").astype(np.float32)
+    assert np.linalg.norm(refund) == pytest.approx(1.0, abs=1e-3)
+    assert float(refund @ (stored / np.linalg.norm(stored))) == pytest.approx(1.0, abs=1e-3)
+    # The damaged one is embedded again when the worker catches up, and found by meaning.
+    other.apply([articles["invoice"].id])
+    assert articles["invoice"].id in other.matrix
+
+
 def test_catch_up_before_a_search_only_reads_the_database(app, db):
     """The catch-up before a search runs inside a request that may already hold the database's write
     lock (SQLite: one writer): writing vectors from there through a second connection would wait for that

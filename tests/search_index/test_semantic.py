@@ -313,3 +313,18 @@ def test_repeated_queries_are_embedded_once_and_the_cache_is_bounded(monkeypatch
     model.embed_query("花呗 怎么还款")
     assert model.calls == ["花呗 怎么还款", "借呗", "额度", "花呗 怎么还款"]
     assert not np.any(model.embed_query(""))  # empty input is still the zero vector
+
+
+def test_matrix_from_float16_rows_normalises_and_grows_modestly():
+    rows = np.array([[3, 4, 0], [0, 0, 2], [0, 0, 0]], dtype=np.float16)
+    m = VectorMatrix.from_float16_rows(["a", "b", "z"], rows)
+    assert m.get("a") == pytest.approx([0.6, 0.8, 0.0], abs=1e-3)
+    scores = dict(m.top_k([0, 0, 1], k=5))
+    assert scores["b"] == pytest.approx(1.0, abs=1e-3) and scores["z"] == 0.0  # a zero row matches nothing
+    big = VectorMatrix.from_float16_rows(list(range(800)), random_unit(800, 3).astype(np.float16))
+    big.set("new", [1, 0, 0])
+    # One more article adds an eighth of headroom, not a second copy of every row.
+    assert 801 <= big._vecs.shape[0] <= 800 + 800 // 8 + 64
+    assert big.top_k([1, 0, 0], k=1) == [("new", pytest.approx(1.0, abs=1e-3))]
+    dup = VectorMatrix.from_float16_rows(["x", "x"], np.array([[1, 0, 0], [0, 1, 0]], dtype=np.float16))
+    assert len(dup) == 1 and dup.get("x") == pytest.approx([0, 1, 0], abs=1e-3)
