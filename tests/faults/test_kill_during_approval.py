@@ -17,10 +17,8 @@ import http.client
 import json
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
-import sys
 import threading
 import time
 from contextlib import contextmanager
@@ -33,31 +31,9 @@ from sqlalchemy.engine import make_url
 from search_index.sync import CURSOR_FILE, LOCK_FILE
 from tests.factories import make_token, make_user
 from tests.factories.articles import make_article
+from tests.serving import PORTAL, call, healthy, serve, wait, worker_pids
 
-PORTAL = str(Path(sys.executable).with_name("portal"))
 TITLE = "花呗账单分期后怎么提前还款"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _call(port, method, path, token=None, body=None, timeout=60):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-    try:
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        payload = None
-        if body is not None:
-            payload = json.dumps(body).encode()
-            headers["Content-Type"] = "application/json"
-        conn.request(method, path, body=payload, headers=headers)
-        response = conn.getresponse()
-        data = response.read()
-        return response.status, (json.loads(data) if data else None)
-    finally:
-        conn.close()
 
 
 def _env(app, database_url, tmp_path):
@@ -72,45 +48,11 @@ def _env(app, database_url, tmp_path):
     return env
 
 
-def _wait(predicate, what, seconds=120):
-    deadline = time.monotonic() + seconds
-    while not predicate():
-        assert time.monotonic() < deadline, f"gave up waiting: {what}"
-        time.sleep(0.05)
-
-
-def _healthy(port) -> bool:
-    try:
-        return _call(port, "GET", "/healthz", timeout=5)[0] == 200
-    except OSError:
-        return False
-
-
-def _worker_pids(master: int) -> list[int]:
-    out = subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True, check=False).stdout
-    return [int(p) for p in out.split()]
-
-
 @contextmanager
 def _node(env, tmp_path):
     """``portal serve`` with one worker, so the test knows which process serves the approval."""
-    port = _free_port()
-    log = (tmp_path / "node.log").open("w")
-    proc = subprocess.Popen(
-        [PORTAL, "serve", "--port", str(port), "--workers", "1"],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
-        _wait(lambda: proc.poll() is not None or _healthy(port), "the node to start", 240)
-        assert proc.poll() is None, (tmp_path / "node.log").read_text()
+    with serve(env, tmp_path / "node.log") as (port, proc):
         yield port, proc
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        log.close()
 
 
 def _approve_in_background(port, token, article):
@@ -120,7 +62,7 @@ def _approve_in_background(port, token, article):
     def run():
         try:
             outcome.append(
-                _call(
+                call(
                     port,
                     "POST",
                     f"/api/v1/articles/{article.id}/approve",
@@ -137,14 +79,14 @@ def _approve_in_background(port, token, article):
 
 
 def _kill_worker(proc) -> int:
-    (worker,) = _worker_pids(proc.pid)
+    (worker,) = worker_pids(proc.pid)
     os.kill(worker, signal.SIGKILL)
     return worker
 
 
 def _wait_for_successor(port, proc, dead: int) -> None:
     """gunicorn's master starts a new worker in place of the killed one; wait until it answers."""
-    _wait(lambda: (pids := _worker_pids(proc.pid)) and dead not in pids and _healthy(port), "a new worker")
+    wait(lambda: (pids := worker_pids(proc.pid)) and dead not in pids and healthy(port), "a new worker")
 
 
 def _state(database_url, article_id):
@@ -175,7 +117,7 @@ def _state(database_url, article_id):
 
 
 def _found(port, token, article_id) -> bool:
-    status, body = _call(port, "GET", f"/api/v1/search?q={quote(TITLE)}", token)
+    status, body = call(port, "GET", f"/api/v1/search?q={quote(TITLE)}", token)
     return status == 200 and any(hit["id"] == article_id for hit in body["results"])
 
 
@@ -220,7 +162,7 @@ def _database_write_lock(database_url, article_id):
                 ).scalar()
 
         try:
-            yield lambda: _wait(blocked, "the approval to wait for the article's row lock")
+            yield lambda: wait(blocked, "the approval to wait for the article's row lock")
         finally:
             transaction.rollback()
     engine.dispose()
@@ -234,7 +176,7 @@ def test_worker_killed_before_the_approval_commits_leaves_the_article_untouched(
     before, _changes = _state(database_url, article.id)
     with _node(env, tmp_path) as (port, proc):
         # The lead's first request records the token's use (a write); make it before the lock is taken.
-        assert _call(port, "GET", f"/api/v1/articles/{article.id}", lead_token)[0] == 200
+        assert call(port, "GET", f"/api/v1/articles/{article.id}", lead_token)[0] == 200
         with _database_write_lock(database_url, article.id) as wait_until_blocked:
             thread, outcome = _approve_in_background(port, lead_token, article)
             wait_until_blocked()
@@ -249,11 +191,11 @@ def test_worker_killed_before_the_approval_commits_leaves_the_article_untouched(
         assert not _found(port, agent_token, article.id)
 
         # Nothing half-done stands in the way: the same approval (same version) succeeds on the new worker.
-        status, body = _call(
+        status, body = call(
             port, "POST", f"/api/v1/articles/{article.id}/approve", lead_token, {"version": article.version}
         )
         assert status == 200, body
-        _wait(lambda: _found(port, agent_token, article.id), "the approved article in search")
+        wait(lambda: _found(port, agent_token, article.id), "the approved article in search")
     assert _state(database_url, article.id)[0]["approvals"] == 1
     _check_index(env)
 
@@ -270,7 +212,7 @@ def test_worker_killed_between_commit_and_index_write_is_replayed_on_restart(app
             # here (up to 5 s) to write the index.
             fcntl.flock(fd, fcntl.LOCK_EX)
             thread, outcome = _approve_in_background(port, lead_token, article)
-            _wait(lambda: _state(database_url, article.id)[0]["status"] == "published", "the commit", 30)
+            wait(lambda: _state(database_url, article.id)[0]["status"] == "published", "the commit", 30)
             assert thread.is_alive()  # committed, not answered: the worker is between commit and index
             dead = _kill_worker(proc)
         finally:
@@ -290,7 +232,7 @@ def test_worker_killed_between_commit_and_index_write_is_replayed_on_restart(app
         assert all(cid <= cursor["floor"] or cid in cursor["applied"] for cid in change_ids)
         assert _found(port, agent_token, article.id)
         # A second approval of the same version is refused: the first one stands, once.
-        status, _body = _call(
+        status, _body = call(
             port, "POST", f"/api/v1/articles/{article.id}/approve", lead_token, {"version": article.version}
         )
         assert status == 409
