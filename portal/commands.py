@@ -97,6 +97,8 @@ def serve_command(host: str, port: int, workers: int) -> None:
         "-",
         "--timeout",
         "120",
+        "--config",
+        "python:portal.gunicorn_conf",
         "portal.wsgi:app",
     ]
     env = dict(os.environ)

@@ -367,6 +367,12 @@ def _ensure_default_dictionary() -> None:
     load_user_dictionary(read_word_list(_DEFAULT_DICT.read_text(encoding="utf-8")))
 
 
+def warm_up() -> None:
+    """Load jieba's dictionary and the default user dictionary now instead of at the first search (a
+    server's master does this before forking, so its workers share the memory)."""
+    word_tokens("预热")
+
+
 def read_word_list(text: str) -> list[str | tuple[str, int]]:
     """Parse a user-dictionary text: one word a line, optional frequency after a space, ``#`` comments."""
     out: list[str | tuple[str, int]] = []

@@ -1,0 +1,37 @@
+"""gunicorn settings of ``portal serve``: what every worker holds read-only is loaded once, in the master.
+
+Each worker needs jieba's dictionary (~65 MB) and the embedding model (~120 MB with ``use``). Loaded in the
+master before it forks, their memory pages are shared by all workers (copy-on-write), and ``gc.freeze``
+keeps each worker's garbage collector from writing to those objects, which would copy the pages.
+Nothing with a file handle, a connection or a thread is made here: the app itself (database, search index,
+background threads) is still created by each worker (``portal.wsgi``).
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+
+#: Models that may be loaded before a fork. ``use`` is plain NumPy (OpenBLAS re-creates its threads in a
+#: child). ``e5`` runs on GNU OpenMP, whose thread pool does not survive a fork (a worker could hang in its
+#: first embedding), so each worker loads it itself.
+FORK_SAFE_MODELS = ("use",)
+
+
+def on_starting(server) -> None:  # gunicorn hook: in the master, before any worker exists
+    from search_index.analyzer import warm_up
+    from search_index.semantic import DEFAULT_MODEL, SETTING_ENV
+    from search_index.vectors import load_model
+
+    warm_up()
+    setting = (os.environ.get(SETTING_ENV) or DEFAULT_MODEL).strip().lower()
+    if setting in FORK_SAFE_MODELS:
+        # The same cache the workers' VectorStore asks (keyed by the setting): they find the model loaded.
+        # A model that cannot load is reported by each worker as before (admin page, lexical search).
+        load_model(setting)
+        shared = f"jieba's dictionary, semantic model {setting!r}"
+    else:
+        shared = "jieba's dictionary"
+    gc.collect()
+    gc.freeze()
+    server.log.info("loaded before forking the workers: %s", shared)
