@@ -24,6 +24,7 @@ experience.  Worker memory (VmRSS and the unshared RssAnon, from /proc) is read 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import json
 import os
@@ -139,7 +140,8 @@ def server_cpu_seconds(pids: list[int]) -> float:
 
 
 def worker_memory_mb(pids: list[int]) -> list[dict[str, float]]:
-    """Resident memory of each worker (Linux /proc): all of it, and the part no other process shares."""
+    """Resident memory of each worker (Linux /proc): all of it (VmRSS), its proportional share (Pss), the
+    anonymous part (RssAnon) and the peak (VmHWM)."""
     out = []
     for pid in pids:
         try:
@@ -151,6 +153,12 @@ def worker_memory_mb(pids: list[int]) -> list[dict[str, float]]:
         except OSError:
             continue
         kib = {k: int(status[k].split()[0]) for k in ("VmRSS", "RssAnon", "VmHWM") if k in status}
+        # Pss: the worker's own pages plus its share of the pages it shares (the model and jieba's
+        # dictionary, loaded in the master): the workers' Pss add up to what they use together.
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    kib["Pss"] = int(line.split()[1])
         out.append({"pid": pid, **{f"{k}_mb": round(v / 1024, 1) for k, v in kib.items()}})
     return out
 
