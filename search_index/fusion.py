@@ -62,6 +62,8 @@ Re-tuned after the lexical side gained its title-overlap re-ranking (search_inde
   use, en, 620 queries: lexical 0.856, semantic 0.869; alpha 0.4 0.894, 0.5 0.906, 0.6 0.904, 0.7 0.900;
        folds at 0.5: 0.914 / 0.897.
   A title-overlap bonus on the fused list (as on the lexical side) did not help the fused ranking.
+  e5, zh, all 4,258 dev queries, alpha 0.5 (benchmarks/portal_semantic_bench.py): fused 0.244, lexical 0.219,
+       plain Whoosh 0.175 in the same run: barely above use (0.239) at ~10x its query and embedding cost.
 Before that re-tune, weighted alpha ~0.7 was best or within 0.002 of best for both languages, both models
 and both lexical engines tried, and cross-validation picked 0.6-0.8 on each fold; depth 50 because
 20-100 differ by < 0.005 and 50 bounds the work. RRF (k=3, lexical weight 0.5) is kept as the alternative
