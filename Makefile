@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 PORTAL_INSTANCE_DIR ?= instance
 export PORTAL_INSTANCE_DIR
 
-.PHONY: run test install lint format translations clean ci security-scan
+.PHONY: run test install lint format translations clean ci security-scan system-packages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,7 +44,12 @@ security-scan: $(STAMP)
 	$(BIN)/bandit -q -c pyproject.toml -r portal articles qa search_index
 	$(BIN)/python tests/security/dep_audit.py
 
-test: install lint security-scan
+# The browser tests need Debian's chromium: installed here when missing (as root), so a fresh machine
+# needs nothing but `make test`.
+system-packages:
+	tools/system-packages.sh chromium
+
+test: install lint security-scan system-packages
 	$(BIN)/python tools/i18n.py missing
 	$(BIN)/pytest -q -n 2 --dist loadfile
 
