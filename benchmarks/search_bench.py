@@ -286,6 +286,7 @@ def _register_semantic_rows() -> None:
     """Add ``semantic`` and ``fused`` rows when the semantic modules are part of the tree."""
     try:
         from search_index import fusion, semantic
+        from search_index.matrix import VectorMatrix
     except ImportError:
         return
 
@@ -296,7 +297,7 @@ def _register_semantic_rows() -> None:
         t0 = time.perf_counter()
         docs = as_portal_docs(articles)
         vecs = embedder.embed_texts([semantic.article_text(d) for d in docs])
-        matrix = semantic.VectorMatrix.from_arrays([d["external_id"] for d in docs], vecs)
+        matrix = VectorMatrix.from_arrays([d["external_id"] for d in docs], vecs)
         return embedder, matrix, time.perf_counter() - t0
 
     @register("semantic")

@@ -39,11 +39,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from search_index import fusion  # noqa: E402
-from search_index.semantic import (  # noqa: E402
-    VectorMatrix,
-    article_text,
-    load_embedder,
-)
+from search_index.matrix import VectorMatrix  # noqa: E402
+from search_index.semantic import article_text, load_embedder  # noqa: E402
 
 BENCH = Path(os.environ.get("PORTAL_BENCH_DIR", ROOT.parent / "shared" / "bench"))
 OUT = ROOT / "benchmarks" / "out"

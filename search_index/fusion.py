@@ -2,7 +2,7 @@
 
 Pure functions on ``[(id, score)]`` lists, best first; independent of which lexical engine produced the
 lexical side. Agents paste customers' own words, which often share few terms with the article title, so the
-semantic side is retrieved over *all* articles (:class:`search_index.semantic.VectorMatrix`), not used to
+semantic side is retrieved over *all* articles (:class:`search_index.matrix.VectorMatrix`), not used to
 re-rank the lexical top 50 (the right article is in the lexical top 50 for only ~59 % of queries).
 
 Filters (status, category, audience) must be applied on both sides *before* fusion (Whoosh filter query,

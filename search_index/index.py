@@ -24,15 +24,11 @@ searchable characters gives zero results.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
-import hashlib
-import json
 import logging
 import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -41,10 +37,12 @@ from whoosh import writing
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import LockError
 
+from .documents import to_whoosh
 from .filelock import file_lock
 from .query import MAX_QUERY_CHARS, AnalyzedQuery, analyze_query
 from .ranker import FieldParams, FieldPostings, Ranker, SegmentView, segment_postings
 from .rerank import rerank_by_title_overlap
+from .results import LexicalRanking, SearchHit, SearchResults
 from .schema import RANKED_FIELDS, SCHEMA_VERSION, STATUSES, TEXT_FIELDS, build_schema, external_id, norm_key
 from .snapshot import SegmentDocs, Snapshot, VisibleDocs
 from .snippets import clean_text, make_snippet, render
@@ -83,165 +81,6 @@ _SCHEMA_FILE = "schema-version"
 
 class IndexBusyError(RuntimeError):
     """A write waited longer than ``lock_timeout`` for another writer (a rebuild that never ends)."""
-
-
-# --- documents --------------------------------------------------------------------------------------
-
-_HASHED_FIELDS = (
-    "external_id",
-    "title",
-    "scenario",
-    "solution",
-    "notes",
-    "tags",
-    "category",
-    "status",
-    "audience",
-)
-
-
-def compute_content_hash(doc: Mapping[str, Any]) -> str:
-    """SHA-256 (hex) of the fields that affect search, in a fixed JSON form.
-
-    The drift checker computes this from the database row and compares it with
-    :meth:`SearchIndex.all_doc_hashes`; ``upsert`` stores it when the document does not carry one.
-    ``updated_at`` is left out on purpose: touching a row without changing its text is no drift.
-    """
-    payload = {}
-    for name in _HASHED_FIELDS:
-        value = doc.get(name)
-        if name == "tags":
-            value = sorted(_as_tag_list(value))
-        elif value is None:
-            value = ""
-        else:
-            value = str(value)
-        payload[name] = value
-    data = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(data.encode("utf-8")).hexdigest()
-
-
-def _as_tag_list(value: Any) -> list[str]:
-    if not value:
-        return []
-    if isinstance(value, str):
-        value = value.replace("，", ",").split(",")
-    return [str(t).strip() for t in value if str(t).strip()]
-
-
-def _as_datetime(value: Any) -> dt.datetime | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, dt.datetime):
-        return value
-    if isinstance(value, dt.date):
-        return dt.datetime(value.year, value.month, value.day)
-    try:
-        return dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-
-
-def _to_whoosh(doc: Mapping[str, Any]) -> dict[str, Any]:
-    if doc.get("id") is None or str(doc["id"]).strip() == "":
-        raise ValueError("document without an 'id'")
-    title = str(doc.get("title") or "")
-    scenario = str(doc.get("scenario") or "")
-    solution = str(doc.get("solution") or "")
-    notes = str(doc.get("notes") or "")
-    tags = _as_tag_list(doc.get("tags"))
-    category = str(doc.get("category") or "")
-    status = str(doc.get("status") or "draft")
-    audience = str(doc.get("audience") or "internal")
-    out: dict[str, Any] = {
-        "id": str(doc["id"]),
-        "external_id": str(doc.get("external_id") or ""),
-        "title": title,
-        "scenario": scenario,
-        "solution": solution,
-        "notes": notes,
-        # Indexed in normal form for exact filters, stored as given for display.
-        "tags": ",".join(norm_key(t) for t in tags),
-        "_stored_tags": tags,
-        "category": norm_key(category),
-        "_stored_category": category,
-        "status": norm_key(status),
-        "audience": norm_key(audience),
-        "content_hash": str(doc.get("content_hash") or compute_content_hash(doc)),
-        "title_bigrams": title + "\n" + scenario,
-        "title_grams": title + "\n" + scenario,
-        "body_grams": solution + "\n" + notes,
-        "spell": " ".join([title, scenario, *tags]),
-    }
-    updated = _as_datetime(doc.get("updated_at"))
-    if updated is not None:
-        out["updated_at"] = updated
-    return out
-
-
-# --- results ----------------------------------------------------------------------------------------
-
-
-@dataclass
-class SearchHit:
-    """One result. ``snippet_html`` and ``title_html`` are safe HTML (escaped, with ``<mark>``)."""
-
-    id: int | str
-    external_id: str
-    title: str
-    score: float
-    snippet_html: str
-    title_html: str
-    category: str
-    tags: list[str]
-    status: str
-    audience: str
-    updated_at: dt.datetime | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-friendly dict (``updated_at`` as ISO text)."""
-        d = asdict(self)
-        d["updated_at"] = self.updated_at.isoformat() if self.updated_at else None
-        return d
-
-
-@dataclass
-class SearchResults:
-    """A page of results: ``total`` counts every match that passed the filters, not just this page."""
-
-    query: str
-    total: int
-    hits: list[SearchHit] = field(default_factory=list)
-    suggestion: str | None = None
-    offset: int = 0
-    limit: int = 10
-    #: The index terms the query was searched with (after synonyms), for the search log and debugging.
-    terms: list[str] = field(default_factory=list)
-
-    def __iter__(self) -> Iterator[SearchHit]:
-        return iter(self.hits)
-
-    def __len__(self) -> int:
-        return len(self.hits)
-
-
-@dataclass
-class LexicalRanking:
-    """The lexical ranking of one query before hits are made (see :meth:`SearchIndex.rank`)."""
-
-    aq: AnalyzedQuery
-    terms: list[str]
-    #: ``(article id, document number, score)``, best first.
-    docs: list[tuple[int | str, int, float]] = field(default_factory=list)
-    total: int = 0
-    suggestion: str | None = None
-    #: The index generation the document numbers belong to (None when nothing was searched).
-    snap: Any = None
-
-    @property
-    def query(self) -> str:
-        """The query as searched (normalised, rewritten by synonyms, cut)."""
-        return self.aq.text
 
 
 def _page_args(limit: Any, offset: Any, statuses: Any) -> tuple[int, int, tuple[str, ...] | None]:
@@ -378,7 +217,7 @@ class SearchIndex:
         Missing ``status`` means ``draft`` and missing ``audience`` means ``internal`` (the safe choice:
         agents do not see it). One commit for the whole batch. Returns how many documents were written.
         """
-        prepared = [_to_whoosh(d) for d in docs]
+        prepared = [to_whoosh(d) for d in docs]
         if not prepared:
             return 0
         with self._writer(limitmb=128) as w:
@@ -421,7 +260,7 @@ class SearchIndex:
             options.update(procs=procs, multisegment=True, batchsize=500)
         with self._writer(**options) as w:
             for doc in docs:
-                w.add_document(**_to_whoosh(doc))
+                w.add_document(**to_whoosh(doc))
                 n += 1
                 if progress is not None and n % progress_every == 0:
                     progress(n)

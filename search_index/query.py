@@ -6,7 +6,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from .analyzer import cjk_bigrams, cjk_unigrams, latin_grams, normalize_text, outer_word_tokens, word_tokens
+from .analyzer import cjk_bigrams, cjk_unigrams, latin_grams, outer_word_tokens, word_tokens
+from .normalize import normalize_text
 from .snippets import Highlighter
 from .synonyms import SynonymMap
 

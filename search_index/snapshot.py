@@ -17,7 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from .analyzer import _HAN, iter_word_spans, normalize_text
+from .analyzer import _HAN, iter_word_spans
+from .normalize import normalize_text
 from .ranker import FieldPostings, Ranker, _read_matcher
 from .schema import external_id, norm_key
 

@@ -46,8 +46,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, select
 
+from .documents import compute_content_hash
 from .filelock import file_lock
-from .index import SearchIndex, compute_content_hash
+from .index import SearchIndex
 from .models import SearchChange
 
 log = logging.getLogger(__name__)

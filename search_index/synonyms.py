@@ -7,7 +7,7 @@ Format, one rule a line, ``#`` starts a comment:
 - ``花呗, 蚂蚁花呗`` an equivalence group: a query with any member also searches the other members, with
   a lower weight than the words the user actually typed.
 
-Matching is on normalised text (:func:`search_index.analyzer.normalize_text`), by substring for Chinese
+Matching is on normalised text (:func:`search_index.normalize.normalize_text`), by substring for Chinese
 (no spaces between words) and on word boundaries for Latin words, so ``log in`` does not fire inside
 ``blog interface``.
 """
@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from .analyzer import normalize_text
+from .normalize import normalize_text
 
 DEFAULT_SYNONYMS_PATH = Path(__file__).with_name("data") / "synonyms_zh.txt"
 

@@ -1,10 +1,10 @@
 """Article vectors for semantic search: database rows, one matrix per worker, kept in step with articles.
 
-Flask-free (DESIGN §2, §5).  The pieces of :mod:`search_index.semantic` (embedders, ``VectorMatrix``) are
+Flask-free (DESIGN §2, §5).  The pieces of :mod:`search_index.semantic` (embedders) and :mod:`search_index.matrix` are
 wired to the database here:
 
 - Vectors live in ``search_vectors`` (:class:`~search_index.models.SearchVector`), so every worker and node
-  shares them; each worker holds them in one :class:`~search_index.semantic.VectorMatrix`.
+  shares them; each worker holds them in one :class:`~search_index.matrix.VectorMatrix`.
 - After a commit that changed articles (the same ``search_changes`` feed as the index), :meth:`VectorStore.
   catch_up` loads the changed documents, re-embeds only those whose :func:`vector_hash` differs from the
   stored row (a short transaction of its own per batch), and updates this worker's matrix.  Other workers and
@@ -35,8 +35,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from . import semantic
+from .matrix import VectorMatrix
 from .models import SearchChange, SearchVector
-from .semantic import Embedder, VectorMatrix, article_text, bytes_to_vector, vector_to_bytes
+from .semantic import Embedder, article_text, bytes_to_vector, vector_to_bytes
 from .sync import LOOKBACK, Cursor
 
 log = logging.getLogger(__name__)

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from search_index import semantic, vectors
+from search_index.matrix import VectorMatrix
 from search_index.service import search_articles
 from tests.search.helpers import engine, people, published
 
@@ -63,7 +64,7 @@ def test_a_model_failing_per_query_gives_lexical_results(app, db, monkeypatch):
             raise RuntimeError("boom")
 
     monkeypatch.setattr(store, "embedder", Flaky())
-    store.matrix = semantic.VectorMatrix(4)
+    store.matrix = VectorMatrix(4)
     store.matrix.set(art.id, np.ones(4))
     hits = search_articles(db, engine(app), "办理退款", actor_roles=("agent",)).hits
     assert [h.id for h in hits] == [art.id]

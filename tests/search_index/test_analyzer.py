@@ -5,25 +5,9 @@ from search_index.analyzer import (
     chinese_analyzer,
     cjk_bigrams,
     load_user_dictionary,
-    normalize_text,
-    normalize_with_offsets,
     spelling_tokens,
     word_tokens,
 )
-
-
-def test_normalize_full_width_case_and_traditional():
-    assert normalize_text("ＡＢＣ１２３，ｉＰｈｏｎｅ") == "abc123,iphone"
-    assert normalize_text("請問帳號怎麼登錄") == "请问账号怎么登录"
-    assert normalize_text("花唄還款") == "花呗还款"
-    assert normalize_text("") == ""
-    assert normalize_text(None) == ""
-
-
-def test_normalize_with_offsets_maps_back_to_source():
-    norm, where = normalize_with_offsets("Ａ①b")
-    assert norm == "a1b"
-    assert where == [0, 1, 2]
 
 
 def test_chinese_search_mode_yields_long_and_short_words():

@@ -6,7 +6,8 @@ import time
 
 import pytest
 
-from search_index.index import SearchIndex, compute_content_hash
+from search_index.documents import compute_content_hash
+from search_index.index import SearchIndex
 
 ARTICLES = [
     {
