@@ -64,6 +64,10 @@ Re-tuned after the lexical side gained its title-overlap re-ranking (search_inde
   A title-overlap bonus on the fused list (as on the lexical side) did not help the fused ranking.
   e5, zh, all 4,258 dev queries, alpha 0.5 (benchmarks/portal_semantic_bench.py): fused 0.244, lexical 0.219,
        plain Whoosh 0.175 in the same run: barely above use (0.239) at ~10x its query and embedding cost.
+  A third signal, word vectors learnt from the knowledge base itself (PPMI + SVD, 128 d, over the jieba
+       tokens of all 68,964 zh titles; SIF-weighted sentence vectors; a one-off script, dev queries never
+       stored), first 1,000 dev queries: alone 0.114; best three-way weighted sum 0.246 vs 0.239 for
+       lexical + use: not worth a third ranking per search.
 Before that re-tune, weighted alpha ~0.7 was best or within 0.002 of best for both languages, both models
 and both lexical engines tried, and cross-validation picked 0.6-0.8 on each fold; depth 50 because
 20-100 differ by < 0.005 and 50 bounds the work. RRF (k=3, lexical weight 0.5) is kept as the alternative
