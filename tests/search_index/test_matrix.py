@@ -4,16 +4,7 @@ import numpy as np
 import pytest
 
 from search_index.matrix import VectorMatrix, normalize_rows
-
-
-def unit(vec):
-    vec = np.asarray(vec, dtype=np.float32)
-    return vec / np.linalg.norm(vec)
-
-
-def random_unit(n, dim, seed=0):
-    rng = np.random.default_rng(seed)
-    return normalize_rows(rng.standard_normal((n, dim)).astype(np.float32))
+from tests.search_index.unit_vectors import random_unit, unit
 
 
 def test_top_k_orders_by_cosine():

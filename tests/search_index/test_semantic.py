@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from search_index import semantic
-from search_index.matrix import VectorMatrix, normalize_rows
+from search_index.matrix import VectorMatrix
 from search_index.semantic import (
     article_text,
     bytes_to_vector,
@@ -16,16 +16,7 @@ from search_index.semantic import (
     load_embedder,
     vector_to_bytes,
 )
-
-
-def unit(vec):
-    vec = np.asarray(vec, dtype=np.float32)
-    return vec / np.linalg.norm(vec)
-
-
-def random_unit(n, dim, seed=0):
-    rng = np.random.default_rng(seed)
-    return normalize_rows(rng.standard_normal((n, dim)).astype(np.float32))
+from tests.search_index.unit_vectors import random_unit
 
 
 # ----- storage -----
