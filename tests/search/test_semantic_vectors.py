@@ -258,3 +258,35 @@ def test_a_meaningless_query_still_finds_nothing(app, db):
     _corpus(db)
     assert _ids(app, db, "asdfgh qwerty") == []
     assert _ids(app, db, "哈哈哈哈") == []
+
+
+def test_e5_floors_differ_for_chinese_and_other_queries(app):
+    """e5's cosines are compressed: nonsense reaches 0.89 in Chinese, answers in English sit near 0.87."""
+    import math
+
+    import numpy as np
+
+    from articles.search.runtime import iter_documents, load_documents
+    from portal.db import get_engine
+    from search_index.matrix import VectorMatrix
+    from search_index.vectors import VectorStore, min_cosine
+
+    class FakeE5:
+        name, dim = "e5-small-q4", 2
+
+        def embed_texts(self, texts):
+            return np.tile(np.array([1.0, 0.0], dtype=np.float32), (len(texts), 1))
+
+        def embed_query(self, text):
+            return np.array([1.0, 0.0], dtype=np.float32)
+
+    store = VectorStore(
+        get_engine(app), load_documents, iter_documents, "e5", loader=lambda _n: FakeE5(), background=False
+    )
+    store.matrix = VectorMatrix(2)
+    for article_id, cosine in ((1, 0.95), (2, 0.88), (3, 0.80)):
+        store.matrix.set(article_id, [cosine, math.sqrt(1 - cosine**2)])
+    assert [i for i, _c in store.search("花呗怎么还款", 10)] == [1]
+    assert [i for i, _c in store.search("how do I repay", 10)] == [1, 2]
+    assert min_cosine("use-m3", "你好") == min_cosine("use-m3", "hello") == 0.35
+    assert min_cosine("some-new-model", "你好") == 0.0  # no measured floor: nothing is cut
