@@ -68,6 +68,9 @@ Re-tuned after the lexical side gained its title-overlap re-ranking (search_inde
        tokens of all 68,964 zh titles; SIF-weighted sentence vectors; a one-off script, dev queries never
        stored), first 1,000 dev queries: alone 0.114; best three-way weighted sum 0.246 vs 0.239 for
        lexical + use: not worth a third ranking per search.
+  Embedding the query (and titles) without filler words (jieba + ZH_STOPWORDS) hurt `use`: first 1,500 zh dev
+       queries, semantic alone 0.230 -> 0.160 (0.204 with titles stripped too), fused 0.238 -> 0.217: the
+       model wants whole sentences.  NFKC/simplified normalisation of the query changed nothing.
 Before that re-tune, weighted alpha ~0.7 was best or within 0.002 of best for both languages, both models
 and both lexical engines tried, and cross-validation picked 0.6-0.8 on each fold; depth 50 because
 20-100 differ by < 0.005 and 50 bounds the work. RRF (k=3, lexical weight 0.5) is kept as the alternative
