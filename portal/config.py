@@ -27,6 +27,12 @@ def _env(name: str, default: str | None = None) -> str | None:
     return value if value not in (None, "") else default
 
 
+def semantic_setting() -> str:
+    """``PORTAL_SEMANTIC`` as the app reads it (``use`` when unset); ``portal serve``'s master preloads the
+    same model for its workers (:mod:`portal.gunicorn_conf`)."""
+    return _env("SEMANTIC", "use")
+
+
 def _secret_key(instance_dir: Path, production: bool) -> str:
     configured = _env("SECRET_KEY")
     if configured:
@@ -74,7 +80,7 @@ def load_config(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         "UPLOAD_DIR": _env("UPLOAD_DIR", str(instance_dir / "uploads")),
         "TICKET_ID_PATTERN": _env("TICKET_ID_PATTERN", DEFAULT_TICKET_ID_PATTERN),
         "LANGUAGE": language,
-        "SEMANTIC": _env("SEMANTIC", "use"),
+        "SEMANTIC": semantic_setting(),
         "DISPUTE_WINDOW_DAYS": int(_env("DISPUTE_WINDOW_DAYS", "7")),
         "REVIEW_DUE_DAYS": int(_env("REVIEW_DUE_DAYS", "180")),
         "LOGIN_MAX_FAILURES": 5,

@@ -10,7 +10,8 @@ background threads) is still created by each worker (``portal.wsgi``).
 from __future__ import annotations
 
 import gc
-import os
+
+from portal.config import semantic_setting
 
 #: Models that may be loaded before a fork. ``use`` is plain NumPy (OpenBLAS re-creates its threads in a
 #: child). ``e5`` runs on GNU OpenMP, whose thread pool does not survive a fork (a worker could hang in its
@@ -20,11 +21,11 @@ FORK_SAFE_MODELS = ("use",)
 
 def on_starting(server) -> None:  # gunicorn hook: in the master, before any worker exists
     from search_index.analyzer import warm_up
-    from search_index.semantic import DEFAULT_MODEL, SETTING_ENV
     from search_index.vectors import load_model
 
     warm_up()
-    setting = (os.environ.get(SETTING_ENV) or DEFAULT_MODEL).strip().lower()
+    # The setting the workers' app will read, so the model they ask for is the one already loaded.
+    setting = semantic_setting().strip().lower()
     if setting in FORK_SAFE_MODELS:
         # The same cache the workers' VectorStore asks (keyed by the setting): they find the model loaded.
         # A model that cannot load is reported by each worker as before (admin page, lexical search).
