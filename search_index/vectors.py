@@ -1,7 +1,7 @@
 """Article vectors for semantic search: database rows, one matrix per worker, kept in step with articles.
 
-Flask-free (DESIGN §2, §5).  The pieces of :mod:`search_index.semantic` (embedders) and :mod:`search_index.matrix` are
-wired to the database here:
+Flask-free (DESIGN §2, §5).  The pieces of :mod:`search_index.semantic` (embedders) and
+:mod:`search_index.matrix` are wired to the database here:
 
 - Vectors live in ``search_vectors`` (:class:`~search_index.models.SearchVector`), so every worker and node
   shares them; each worker holds them in one :class:`~search_index.matrix.VectorMatrix`.

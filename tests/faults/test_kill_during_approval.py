@@ -48,11 +48,9 @@ def _env(app, database_url, tmp_path):
     return env
 
 
-@contextmanager
 def _node(env, tmp_path):
     """``portal serve`` with one worker, so the test knows which process serves the approval."""
-    with serve(env, tmp_path / "node.log") as (port, proc):
-        yield port, proc
+    return serve(env, tmp_path / "node.log", workers=1)
 
 
 def _approve_in_background(port, token, article):
