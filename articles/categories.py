@@ -127,7 +127,7 @@ def _articles_in_categories(session: Session, category_ids: list[int]) -> list[i
 
 def rename_category(session: Session, actor: User | None, category_id: int, name: str) -> Category:
     """Rename a category; articles in it (and its children) are re-indexed because their path changes."""
-    from search_index.sync import article_changed
+    from search_index.changes import article_changed
 
     category = session.get(Category, category_id)
     if category is None:
@@ -235,7 +235,7 @@ def tag_usage(session: Session) -> list[tuple[Tag, int]]:
 
 def rename_tag(session: Session, actor: User | None, tag_id: int, name: str) -> Tag:
     """Rename a tag; renaming onto an existing tag merges the two."""
-    from search_index.sync import article_changed
+    from search_index.changes import article_changed
 
     tag = session.get(Tag, tag_id)
     if tag is None:
@@ -270,7 +270,7 @@ def rename_tag(session: Session, actor: User | None, tag_id: int, name: str) -> 
 
 def delete_tag(session: Session, actor: User | None, tag_id: int) -> None:
     """Remove a tag from every revision."""
-    from search_index.sync import article_changed
+    from search_index.changes import article_changed
 
     tag = session.get(Tag, tag_id)
     if tag is None:

@@ -26,7 +26,7 @@ from articles.revisions import (
 from portal.audit import record
 from portal.models import User
 from portal.timeutil import utcnow
-from search_index import sync
+from search_index import changes
 
 
 def _external_id_taken(session: Session, external_id: str | None) -> bool:
@@ -62,7 +62,7 @@ def create_article(session: Session, actor: User | None, data: ArticleInput) -> 
     session.add(article)
     session.flush()
     record(session, actor, "article.create", "article", article.id, to_state=ArticleStatus.DRAFT)
-    sync.article_changed(session, article.id)
+    changes.article_changed(session, article.id)
     return article
 
 
@@ -181,7 +181,7 @@ def update_article(
         to_state=rev.status,
         details={"revision": rev.number},
     )
-    sync.article_changed(session, article.id)
+    changes.article_changed(session, article.id)
     return article
 
 
@@ -214,5 +214,5 @@ def restore_revision(
         to_state=rev.status,
         details={"from_revision": source.number, "revision": rev.number},
     )
-    sync.article_changed(session, article.id)
+    changes.article_changed(session, article.id)
     return rev

@@ -38,7 +38,7 @@ from portal.audit import record
 from portal.config import DEFAULT_TICKET_ID_PATTERN
 from portal.models import Role, User
 from portal.timeutil import utcnow
-from search_index import sync
+from search_index import changes
 
 CHUNK = 1000
 
@@ -206,7 +206,7 @@ def _bulk_create(
         if link_rows:
             session.execute(insert(TicketLink), link_rows)
         for article_id in article_ids:
-            sync.article_changed(session, article_id)
+            changes.article_changed(session, article_id)
         report.created += len(article_ids)
         report.article_ids.extend(article_ids)
     session.flush()
@@ -312,7 +312,7 @@ def _update_one(
             article.updated_at = now
             session.add(article)
             session.flush()
-            sync.article_changed(session, article.id)
+            changes.article_changed(session, article.id)
             report.updated += 1
             report.article_ids.append(article.id)
     except ValueError as exc:

@@ -22,7 +22,7 @@ from portal.audit import record
 from portal.models import User
 from portal.notifications import notify
 from portal.timeutil import utcnow
-from search_index import sync
+from search_index import changes
 
 DEFAULT_REVIEW_DUE_DAYS = 180
 
@@ -57,7 +57,7 @@ def _done(
     session.flush()
     record(session, actor, f"article.{action}", "article", article.id, **audit)
     if reindex:
-        sync.article_changed(session, article.id)
+        changes.article_changed(session, article.id)
     return article
 
 

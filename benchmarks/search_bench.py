@@ -163,7 +163,8 @@ def build_portal_engine(articles: list[dict], index_dir: str | os.PathLike) -> t
     from articles.importing import import_articles
     from articles.search.runtime import get_search_engine
     from portal.db import get_engine, session_scope
-    from search_index import sync
+    from search_index import changes
+    from search_index.sync import rebuild_procs
 
     home = index_dir.parent / f"{index_dir.name}-portal"
     home.mkdir(parents=True, exist_ok=True)
@@ -181,7 +182,7 @@ def build_portal_engine(articles: list[dict], index_dir: str | os.PathLike) -> t
     migrate.upgrade(get_engine(app))
     engine = get_search_engine(app)
     # The bulk import would also be applied after its commit; the benchmark times the rebuild instead.
-    sync.unregister(get_engine(app))
+    changes.unregister(get_engine(app))
     lines = (json.dumps({k: v for k, v in a.items() if k != "id"}, ensure_ascii=False) for a in articles)
     t0 = time.perf_counter()
     with app.app_context(), session_scope(app) as session:
@@ -191,7 +192,7 @@ def build_portal_engine(articles: list[dict], index_dir: str | os.PathLike) -> t
         print(f"import: {len(report.errors)} bad line(s), first: {report.errors[0]}", file=sys.stderr)
     print(f"import-articles: {report.created} articles in {import_s:.1f}s", file=sys.stderr)
     t0 = time.perf_counter()
-    engine.sync.rebuild(procs=sync.rebuild_procs())  # as `portal reindex` does
+    engine.sync.rebuild(procs=rebuild_procs())  # as `portal reindex` does
     engine.index.refresh(force=True)
     return PortalSearch(app, engine), time.perf_counter() - t0
 

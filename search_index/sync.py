@@ -1,9 +1,9 @@
 """Keeping each node's search index in step with the database (DESIGN §2, §5).
 
 The database is the source of truth.  A service that changes an article's searchable text or visibility
-calls :func:`article_changed` inside its transaction; that writes a :class:`SearchChange` row *in the
-same transaction*, so the change is durable exactly when the article change is.  After the commit the
-node's :class:`IndexSync` applies every change row it has not applied yet (reading the article's current
+calls :func:`search_index.changes.article_changed` inside its transaction; that writes a
+:class:`SearchChange` row *in the same transaction*, so the change is durable exactly when the article
+change is.  After the commit (:func:`search_index.changes.register` hooks it) the node's :class:`IndexSync` applies every change row it has not applied yet (reading the article's current
 state through the injected ``load_docs``) and records what it applied in a cursor file in the index
 directory.  Consequences:
 
@@ -21,9 +21,9 @@ ids and catch-up re-reads that window, applying late commits it has not seen.  A
 open while more than :data:`LOOKBACK` other changes commit would be missed; ``portal check-index``
 reports such drift and ``portal reindex`` repairs it.
 
-Hooking into commits: :func:`install` registers a SQLAlchemy ``after_commit`` listener on every
-``Session``; a session that called :func:`article_changed` runs the ``IndexSync`` registered for its
-engine (:func:`register`) right after its commit.  No Flask here; the web layer registers the engine.
+Old change rows are pruned (:func:`search_index.changes.prune_changes`, at most every
+:data:`PRUNE_INTERVAL` per process); a node whose cursor is older than the oldest row left rebuilds.
+No Flask here; the web layer registers the engine.
 """
 
 from __future__ import annotations
@@ -34,18 +34,16 @@ import logging
 import os
 import threading
 import time
-import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, func, insert, inspect
+from sqlalchemy import func, inspect
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, select
 
+from .changes import CHANGE_RETENTION, oldest_change_id, prune_changes
 from .documents import compute_content_hash
 from .filelock import file_lock
 from .index import SearchIndex
@@ -62,11 +60,11 @@ BATCH = 500
 REBUILD_ABOVE = 2000
 #: ``catch_up_if_due`` looks at the database at most this often (seconds) per process.
 POLL_INTERVAL = 0.5
+#: Each process prunes old change rows at most this often (seconds), after a catch-up.
+PRUNE_INTERVAL = 6 * 3600.0
 
 CURSOR_FILE = "sync-cursor.json"
 LOCK_FILE = "sync.lock"
-_DIRTY = "search_dirty"
-_CHANGED_IDS = "search_changed_ids"
 
 LoadDocs = Callable[[Session, list[int]], Mapping[int, Mapping[str, Any] | None]]
 IterDocs = Callable[[Session], Iterable[Mapping[str, Any]]]
@@ -95,37 +93,6 @@ def empty_safe(index: SearchIndex, call: Callable[[], Any], empty: Any) -> Any:
         if index._ix.doc_count_all() == 0:
             return empty
         raise
-
-
-# --- recording changes ------------------------------------------------------------------------------
-
-
-def article_changed(session: Session, article_id: int) -> None:
-    """Record that article ``article_id`` must be re-indexed (or removed) once this transaction commits.
-
-    Adds a ``search_changes`` row in the caller's transaction (one per article and transaction) and marks
-    the session, so the index is updated right after the commit.  Nothing happens on rollback.
-    """
-    if article_id is None:
-        raise ValueError("article_changed needs the id of a flushed article")
-    seen: set[int] = session.info.setdefault(_CHANGED_IDS, set())
-    session.info[_DIRTY] = True
-    if article_id in seen:
-        return
-    seen.add(article_id)
-    session.add(SearchChange(article_id=int(article_id)))
-
-
-def articles_changed(session: Session, article_ids: Iterable[int]) -> None:
-    """:func:`article_changed` for many articles at once (bulk import): one multi-row INSERT."""
-    seen: set[int] = session.info.setdefault(_CHANGED_IDS, set())
-    fresh = sorted({int(i) for i in article_ids} - seen)
-    session.info[_DIRTY] = True
-    if not fresh:
-        return
-    seen.update(fresh)
-    now = datetime.now(UTC)
-    session.execute(insert(SearchChange), [{"article_id": i, "created_at": now} for i in fresh])
 
 
 # --- the per-node cursor ----------------------------------------------------------------------------
@@ -201,17 +168,19 @@ class IndexSync:
         iter_docs: IterDocs | None = None,
         *,
         poll_interval: float = POLL_INTERVAL,
+        prune_interval: float = PRUNE_INTERVAL,
     ):
         self.index = index
         self.engine = engine
         self.load_docs = load_docs
         self.iter_docs = iter_docs
         self.poll_interval = poll_interval
+        self.prune_interval = prune_interval
         self.cursor_path = Path(index.index_dir) / CURSOR_FILE
         self._lock_path = Path(index.index_dir) / LOCK_FILE
         self._thread_lock = threading.Lock()
         self._polled_at = 0.0
-        self._last_seen: tuple[int | None, int] | None = None
+        self._pruned_at: float | None = None
 
     # -- locking and cursor file --------------------------------------------------------------------
     @contextlib.contextmanager
@@ -276,10 +245,19 @@ class IndexSync:
         applied = 0
         with self.locked(timeout):
             waiting = len(self.pending())
-            if self.iter_docs is not None and waiting > REBUILD_ABOVE:
+            missed = self.iter_docs is not None and self.missed_pruned_changes()
+            if self.iter_docs is not None and (waiting > REBUILD_ABOVE or missed):
                 n = self._rebuild_locked(None)
                 applied += waiting - len(self.pending())
-                log.info("search index: %d changes pending; rebuilt it with %d article(s)", waiting, n)
+                if missed:
+                    log.warning(
+                        "search index: changes this node never applied were pruned (it was down for longer "
+                        "than %s); rebuilt it from the database with %d article(s)",
+                        CHANGE_RETENTION,
+                        n,
+                    )
+                else:
+                    log.info("search index: %d changes pending; rebuilt it with %d article(s)", waiting, n)
             while True:
                 with Session(self.engine, expire_on_commit=False) as session:
                     todo = self.pending(session)[:BATCH]
@@ -300,7 +278,34 @@ class IndexSync:
         if applied:
             empty_safe(self.index, lambda: self.index.refresh(force=True), None)
             log.debug("search index: applied %d change(s)", applied)
+        self.prune_if_due()
         return applied
+
+    def missed_pruned_changes(self, session: Session | None = None) -> bool:
+        """True when change rows this node never applied have been pruned: the newest change it applied
+        is older than the row before the oldest one left (the node was down for longer than
+        :data:`~search_index.changes.CHANGE_RETENTION`).  Only a rebuild can bring such an index back."""
+        with self._session(session) as s:
+            oldest = oldest_change_id(s)
+        return oldest is not None and self.read_cursor().newest < oldest - 1
+
+    def prune_if_due(self) -> int:
+        """Prune old change rows (:func:`~search_index.changes.prune_changes`) at most every
+        :data:`PRUNE_INTERVAL` seconds per process, in a transaction of its own; never raises."""
+        now = time.monotonic()
+        if self._pruned_at is not None and now - self._pruned_at < self.prune_interval:
+            return 0
+        self._pruned_at = now
+        try:
+            with Session(self.engine) as session:
+                deleted = prune_changes(session)
+                session.commit()
+        except Exception:
+            log.exception("could not prune old search changes; they are pruned at a later catch-up")
+            return 0
+        if deleted:
+            log.info("search changes: pruned %d row(s) older than %s", deleted, CHANGE_RETENTION)
+        return deleted
 
     def catch_up_if_due(self, session: Session | None = None) -> int:
         """Cheap check (at most every ``poll_interval`` s) for changes committed by other workers or nodes.
@@ -414,53 +419,3 @@ class IndexSync:
             return
         with Session(self.engine, expire_on_commit=False) as own:
             yield own
-
-
-# --- after-commit hook ------------------------------------------------------------------------------
-
-# engine → factory of this process's IndexSync (a factory, so every forked worker builds its own)
-_registry: weakref.WeakKeyDictionary[Engine, Callable[[], IndexSync | None]] = weakref.WeakKeyDictionary()
-_installed = False
-
-
-def register(engine: Engine, get_sync: Callable[[], IndexSync | None]) -> None:
-    """Let sessions bound to ``engine`` apply their changes through ``get_sync()`` after each commit."""
-    install()
-    _registry[engine] = get_sync
-
-
-def unregister(engine: Engine) -> None:
-    _registry.pop(engine, None)
-
-
-def install() -> None:
-    """Listen to every Session's commits (idempotent)."""
-    global _installed
-    if _installed:
-        return
-    event.listen(OrmSession, "after_commit", _after_commit)
-    event.listen(OrmSession, "after_soft_rollback", _after_rollback)
-    _installed = True
-
-
-def _after_commit(session: OrmSession) -> None:
-    session.info.pop(_CHANGED_IDS, None)
-    if not session.info.pop(_DIRTY, False):
-        return
-    try:
-        bind = session.get_bind()
-        engine = bind if isinstance(bind, Engine) else bind.engine
-        get_sync = _registry.get(engine)
-        sync = get_sync() if get_sync is not None else None
-    except Exception:
-        log.exception("no search index for this session; its changes are applied by the next catch-up")
-        return
-    if sync is not None:
-        # Never raises: the commit has happened and must stand whatever the index does.
-        sync.safe_catch_up()
-
-
-def _after_rollback(session: OrmSession, previous_transaction: Any) -> None:
-    if previous_transaction.parent is None:  # the outermost transaction: its change rows are gone
-        session.info.pop(_CHANGED_IDS, None)
-        session.info.pop(_DIRTY, None)

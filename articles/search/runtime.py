@@ -15,9 +15,10 @@ from typing import Any
 from flask import Flask, current_app
 from sqlmodel import Session, select
 
-from search_index import sync as index_sync
+from search_index import changes as index_changes
 from search_index.index import SearchIndex
 from search_index.service import SearchEngine, SettingsCache
+from search_index.sync import IndexSync
 from search_index.vectors import VectorStore
 
 _KEY = "search.engine"
@@ -65,7 +66,7 @@ def get_search_engine(app: Flask | None = None) -> SearchEngine:
         return entry[1]
     index = SearchIndex(app.config["INDEX_DIR"])
     db_engine = get_engine(app)
-    sync = index_sync.IndexSync(index, db_engine, load_documents, iter_documents)
+    sync = IndexSync(index, db_engine, load_documents, iter_documents)
     # The model is loaded once per process (a failure is logged and leaves search lexical, never a crash):
     # in a worker, in a background thread (searches are lexical for those seconds); in tests, right away.
     testing = bool(app.config.get("TESTING"))
@@ -88,7 +89,7 @@ def get_search_engine(app: Flask | None = None) -> SearchEngine:
         target = app_ref()
         return _CommitHook(get_search_engine(target)) if target is not None else None
 
-    index_sync.register(db_engine, _sync_for_commit)
+    index_changes.register(db_engine, _sync_for_commit)
     return engine
 
 

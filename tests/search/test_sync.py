@@ -11,7 +11,8 @@ from articles import lifecycle, revisions
 from articles.search.runtime import get_search_engine, iter_documents, load_documents
 from portal import create_app
 from portal.db import get_engine
-from search_index import sync
+from search_index import changes
+from search_index import sync as sync_module
 from search_index.analyzer import word_tokens
 from search_index.index import SearchIndex
 from search_index.models import SearchChange
@@ -46,7 +47,7 @@ def test_another_worker_sees_the_change_within_a_second(app, db):
     other = SearchEngine(other_index, IndexSync(other_index, get_engine(app), load_documents, iter_documents))
     assert search_articles(db, other, "退款到账时间", actor_roles={"agent"}).total == 0
     # This commit is applied by nobody right away (as if its worker died after committing).
-    sync.unregister(get_engine(app))
+    changes.unregister(get_engine(app))
     published(db, agent, lead, "退款到账时间说明")
     deadline = time.monotonic() + 1.0
     while time.monotonic() < deadline:
@@ -86,12 +87,12 @@ def test_a_change_writes_one_row_per_article_and_rollback_writes_none(app, db):
     agent, _lead, _admin = people(db)
     article = make_article(db, agent, title="修改收货地址")
     before = len(change_rows(db))
-    sync.article_changed(db, article.id)
-    sync.article_changed(db, article.id)
+    changes.article_changed(db, article.id)
+    changes.article_changed(db, article.id)
     db.rollback()
     assert len(change_rows(db)) == before
-    sync.article_changed(db, article.id)
-    sync.article_changed(db, article.id)
+    changes.article_changed(db, article.id)
+    changes.article_changed(db, article.id)
     db.commit()
     assert len(change_rows(db)) == before + 1
 
@@ -147,7 +148,7 @@ def test_late_commit_with_a_lower_id_is_applied(app, db):
     agent, lead, _admin = people(db)
     first = published(db, agent, lead, "积分兑换规则")
     second = published(db, agent, lead, "积分过期时间")
-    sync.unregister(get_engine(app))
+    changes.unregister(get_engine(app))
     eng = engine(app)
     newest = change_rows(db)[-1].id
     # Remove the first article from the index behind the cursor's back, then let a "late" change with
@@ -199,7 +200,7 @@ def test_deleted_article_leaves_the_index(app, db):
     article = published(db, agent, lead, "旧版App下载地址")
     eng = engine(app)
     eng.sync.load_docs = lambda session, ids: dict.fromkeys(ids)  # as if the row were gone
-    sync.article_changed(db, article.id)
+    changes.article_changed(db, article.id)
     db.commit()
     assert article.id not in indexed_ids(app)
 
@@ -221,11 +222,11 @@ def test_bulk_changes_are_applied_by_a_rebuild(app, db, monkeypatch):
     eng = engine(app)
     eng.index.rebuild([])
     eng.sync._write_cursor(Cursor())  # forget everything: every change row is pending again
-    monkeypatch.setattr(sync, "REBUILD_ABOVE", 2)
+    monkeypatch.setattr(sync_module, "REBUILD_ABOVE", 2)
     rebuilt = []
     original = IndexSync._rebuild_locked
     monkeypatch.setattr(IndexSync, "_rebuild_locked", lambda self, p: rebuilt.append(1) or original(self, p))
-    sync.articles_changed(db, [a.id for a in articles])
+    changes.articles_changed(db, [a.id for a in articles])
     db.commit()
     assert rebuilt == [1]
     assert indexed_ids(app) == {a.id for a in articles}
