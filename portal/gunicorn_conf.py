@@ -21,7 +21,7 @@ FORK_SAFE_MODELS = ("use",)
 
 def on_starting(server) -> None:  # gunicorn hook: in the master, before any worker exists
     from search_index.analyzer import warm_up
-    from search_index.vectors import load_model
+    from search_index.semantic import load_model
 
     warm_up()
     # The setting the workers' app will read, so the model they ask for is the one already loaded.

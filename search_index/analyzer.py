@@ -29,12 +29,11 @@ import jieba
 from whoosh.analysis import Token, Tokenizer
 from whoosh.lang.porter import stem as porter_stem
 
-from .normalize import normalize_text
+from .normalize import HAN_CHAR, normalize_text
 from .stopwords import EN_STOPWORDS, ZH_STOPWORDS
 
 jieba.setLogLevel(logging.WARNING)
 
-_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _WORDCHAR = re.compile(r"\w", re.UNICODE)
 # A token worth indexing has a letter, digit or Han character; "***" (masked numbers), "_" and
@@ -209,7 +208,7 @@ def latin_grams(text: str, *, normalized: bool = False) -> list[str]:
 def cjk_unigrams(text: str, *, normalized: bool = False) -> list[str]:
     """Every Han character: the weakest paraphrase signal (交 in 交电费 / 缴电费 after normalisation)."""
     norm = text if normalized else normalize_text(text)
-    return _HAN.findall(norm)
+    return HAN_CHAR.findall(norm)
 
 
 def load_user_dictionary(words: Iterable[str | tuple[str, int]]) -> int:
@@ -322,8 +321,3 @@ def bigram_analyzer() -> Tokenizer:
 def latin_gram_analyzer() -> Tokenizer:
     """Whoosh analyzer yielding the character n-grams of Latin-script words (:func:`latin_grams`)."""
     return _FunctionTokenizer("latin_gram")
-
-
-def has_han(s: str) -> bool:
-    """True when ``s`` contains at least one Han character."""
-    return bool(_HAN.search(s))

@@ -14,9 +14,11 @@ was down for longer notices at its next catch-up that rows it never applied are 
 
 from __future__ import annotations
 
+import json
 import logging
 import weakref
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
@@ -29,6 +31,8 @@ from .models import SearchChange
 
 log = logging.getLogger(__name__)
 
+#: How many change ids below the newest applied one are re-read for late (out-of-order) commits.
+LOOKBACK = 1000
 #: Change rows younger than this are never pruned.  A node that was down for longer rebuilds its index.
 CHANGE_RETENTION = timedelta(days=30)
 #: The shortest retention :func:`prune_changes` accepts: a slip (seconds instead of days) must not empty
@@ -74,6 +78,71 @@ def articles_changed(session: Session, article_ids: Iterable[int]) -> None:
     seen.update(fresh)
     now = datetime.now(UTC)
     session.execute(insert(SearchChange), [{"article_id": i, "created_at": now} for i in fresh])
+
+
+# --- reading the queue -------------------------------------------------------------------------------
+
+
+@dataclass
+class Cursor:
+    """What this node's index already contains: every change id ``<= floor`` and the ids in ``applied``.
+
+    ``applied`` holds only ids above ``floor``; ``floor`` trails the newest applied id by LOOKBACK, and
+    catch-up re-reads every id above ``floor`` so that a late commit inside the window is not lost.
+    """
+
+    floor: int = 0
+    applied: set[int] = field(default_factory=set)
+
+    @property
+    def newest(self) -> int:
+        return max(self.applied, default=self.floor)
+
+    def add(self, ids: Iterable[int]) -> None:
+        self.applied.update(ids)
+        low = self.newest - LOOKBACK
+        if low > self.floor:
+            self.floor = low
+            self.applied = {i for i in self.applied if i > low}
+
+    def is_applied(self, change_id: int) -> bool:
+        return change_id <= self.floor or change_id in self.applied
+
+    def to_json(self) -> str:
+        return json.dumps({"floor": self.floor, "applied": sorted(self.applied)})
+
+    @classmethod
+    def from_json(cls, text: str) -> Cursor:
+        data = json.loads(text)
+        floor = int(data.get("floor", 0))
+        return cls(floor, {int(i) for i in data.get("applied", []) if int(i) > floor})
+
+
+def pending_changes(session: Session, cursor: Cursor) -> list[tuple[int, int]]:
+    """``(change id, article id)`` of the committed changes ``cursor`` has not applied, oldest first."""
+    rows = session.exec(
+        select(SearchChange.id, SearchChange.article_id)
+        .where(SearchChange.id > cursor.floor)
+        .order_by(SearchChange.id)
+    ).all()
+    return [(cid, aid) for cid, aid in rows if not cursor.is_applied(cid)]
+
+
+def has_new_changes(session: Session, cursor: Cursor) -> bool:
+    """One cheap query: has anything been committed that ``cursor`` has not applied?"""
+    newest, count = session.exec(
+        select(func.max(SearchChange.id), func.count()).where(SearchChange.id > cursor.floor)
+    ).one()
+    # A late commit inside the window does not raise the max id, but it does raise the count.
+    return newest is not None and (newest > cursor.newest or count > len(cursor.applied))
+
+
+def cursor_at_newest(session: Session) -> Cursor:
+    """A cursor that counts every change committed so far as applied (after a full rebuild or load)."""
+    newest = session.exec(select(func.max(SearchChange.id))).one() or 0
+    low = max(0, newest - LOOKBACK)
+    seen = session.exec(select(SearchChange.id).where(SearchChange.id > low, SearchChange.id <= newest)).all()
+    return Cursor(floor=low, applied=set(seen))
 
 
 # --- pruning --------------------------------------------------------------------------------------------

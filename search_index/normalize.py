@@ -88,3 +88,12 @@ def normalize_with_offsets(s: str) -> tuple[str, list[int]]:
         out.append(n)
         where.extend([i] * len(n))
     return "".join(out), where
+
+
+#: One Han (CJK ideograph) character: the unified block, extension A and the compatibility block.
+HAN_CHAR = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+
+def has_han(s: str) -> bool:
+    """True when ``s`` contains at least one Han character."""
+    return bool(HAN_CHAR.search(s))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from rapidfuzz.distance import Indel
 
-from .analyzer import _HAN
+from .normalize import HAN_CHAR
 from .query import AnalyzedQuery
 from .snapshot import Snapshot
 
@@ -30,7 +30,7 @@ def rerank_by_title_overlap(
     the overlap did not help English, whose titles are not the whole question). Stored titles are read
     for at most :data:`RERANK_DEPTH` documents per query, each once while its segment lives.
     """
-    query_han = "".join(_HAN.findall(aq.text))
+    query_han = "".join(HAN_CHAR.findall(aq.text))
     if not query_han or cand_scores.size == 0:
         return cand_scores
     # Typed Latin words count too (not synonym additions, weighted below 1), as in the title sets.

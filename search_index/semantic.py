@@ -247,6 +247,51 @@ def load_configured_embedder(setting: str | None = None) -> Embedder | None:
     return embedder
 
 
+# --- loading the model once per process ---------------------------------------------------------------
+
+_models: dict[str, tuple[Embedder | None, str]] = {}
+_models_lock = threading.Lock()
+
+
+class _Capture(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def load_model(setting: str | None, loader: Callable[[str], Embedder | None] | None = None):
+    """``(embedder or None, reason)`` for a ``SEMANTIC`` setting; never raises, cached per process.
+
+    ``reason`` is empty when the model loaded (or the setting is off) and otherwise the warnings the loader
+    logged (missing package, CPU without AVX2, broken model), for the admin page.
+    """
+    key = (setting or "off").strip().lower()
+    if key in ("off", "none", "0", "false", ""):
+        return None, ""
+    with _models_lock:
+        if loader is None and key in _models:
+            return _models[key]
+        capture = _Capture()
+        log.addHandler(capture)
+        try:
+            embedder = (loader or load_configured_embedder)(key)
+        except Exception as exc:  # a loader must never take the app down
+            log.warning("semantic search: loading %r failed (%s); lexical search only", key, exc)
+            embedder, capture.messages = None, [f"{type(exc).__name__}: {exc}"]
+        finally:
+            log.removeHandler(capture)
+        reason = "; ".join(capture.messages)
+        if embedder is None and not reason:
+            reason = f"model {key!r} could not be loaded"
+        result = (embedder, reason if embedder is None or capture.messages else "")
+        if loader is None:
+            _models[key] = result
+        return result
+
+
 def article_text(doc: Mapping[str, Any]) -> str:
     """The text embedded for an article: title, then the beginnings of scenario/solution/notes.
 

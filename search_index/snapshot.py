@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from .analyzer import _HAN, iter_word_spans
-from .normalize import normalize_text
+from .analyzer import iter_word_spans
+from .normalize import HAN_CHAR, normalize_text
 from .ranker import FieldPostings, Ranker, _read_matcher
 from .schema import external_id, norm_key
 
@@ -156,7 +156,7 @@ class Snapshot:
             title = normalize_text(self.reader.stored_fields(docnum).get("title") or "")
             latin = tuple(t for t, _s, _e in iter_word_spans(title, latin_only=True))
             # Small entries (a set per title would be ~1 KB): the set is made per use.
-            cached = docs.heads[local] = ("".join(_HAN.findall(title)), latin)
+            cached = docs.heads[local] = ("".join(HAN_CHAR.findall(title)), latin)
         han, latin = cached
         return han, frozenset(han).union(latin) if latin else frozenset(han)
 
@@ -196,6 +196,6 @@ class Snapshot:
             chars: set[str] = set()
             for d in self._spell:
                 for w in d:
-                    chars.update(c for c in w if _HAN.match(c))
+                    chars.update(c for c in w if HAN_CHAR.match(c))
             self._spell_chars = chars
         return self._spell_chars

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from .analyzer import _HAN, iter_word_spans
+from .analyzer import iter_word_spans
+from .normalize import HAN_CHAR
 from .snapshot import Snapshot
 
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
@@ -32,7 +33,7 @@ def _correct(snap: Snapshot, word: str) -> str | None:
             scored = [x for x in scored if x[0] > 0]
         if scored:
             best = max(scored)
-    elif 2 <= len(word) <= 4 and all(_HAN.match(c) for c in word):
+    elif 2 <= len(word) <= 4 and all(HAN_CHAR.match(c) for c in word):
         chars = snap.spell_chars()
         for i in range(len(word)):
             for c in chars:

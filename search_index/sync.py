@@ -16,10 +16,10 @@ directory.  Consequences:
 - Several nodes (PostgreSQL) each keep their own index and cursor and apply the same rows.
 
 Sequence ids can commit out of order on PostgreSQL (transaction A takes id 10, B takes 11, B commits
-first), so the cursor is not a plain "max id": it keeps the ids applied within the last :data:`LOOKBACK`
-ids and catch-up re-reads that window, applying late commits it has not seen.  A transaction that stays
-open while more than :data:`LOOKBACK` other changes commit would be missed; ``portal check-index``
-reports such drift and ``portal reindex`` repairs it.
+first), so the cursor (:class:`search_index.changes.Cursor`) is not a plain "max id": it keeps the ids
+applied within the last ``LOOKBACK`` ids and catch-up re-reads that window, applying late commits it has
+not seen.  A transaction that stays open while more than ``LOOKBACK`` other changes commit would be
+missed; ``portal check-index`` reports such drift and ``portal reindex`` repairs it.
 
 Old change rows are pruned (:func:`search_index.changes.prune_changes`, at most every
 :data:`PRUNE_INTERVAL` per process); a node whose cursor is older than the oldest row left rebuilds.
@@ -29,7 +29,6 @@ No Flask here; the web layer registers the engine.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
 import threading
@@ -39,11 +38,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, inspect
+from sqlalchemy import inspect
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from .changes import CHANGE_RETENTION, oldest_change_id, prune_changes
+from .changes import (
+    CHANGE_RETENTION,
+    Cursor,
+    cursor_at_newest,
+    has_new_changes,
+    oldest_change_id,
+    pending_changes,
+    prune_changes,
+)
 from .documents import compute_content_hash
 from .filelock import file_lock
 from .index import SearchIndex
@@ -51,8 +58,6 @@ from .models import SearchChange
 
 log = logging.getLogger(__name__)
 
-#: How many change ids below the newest applied one are re-read for late (out-of-order) commits.
-LOOKBACK = 1000
 #: Changes applied per index commit during catch-up (a bulk import leaves thousands).
 BATCH = 500
 #: More pending changes than this are applied by a full rebuild (reading every article in bulk is far
@@ -93,44 +98,6 @@ def empty_safe(index: SearchIndex, call: Callable[[], Any], empty: Any) -> Any:
         if index._ix.doc_count_all() == 0:
             return empty
         raise
-
-
-# --- the per-node cursor ----------------------------------------------------------------------------
-
-
-@dataclass
-class Cursor:
-    """What this node's index already contains: every change id ``<= floor`` and the ids in ``applied``.
-
-    ``applied`` holds only ids above ``floor``; ``floor`` trails the newest applied id by LOOKBACK, and
-    catch-up re-reads every id above ``floor`` so that a late commit inside the window is not lost.
-    """
-
-    floor: int = 0
-    applied: set[int] = field(default_factory=set)
-
-    @property
-    def newest(self) -> int:
-        return max(self.applied, default=self.floor)
-
-    def add(self, ids: Iterable[int]) -> None:
-        self.applied.update(ids)
-        low = self.newest - LOOKBACK
-        if low > self.floor:
-            self.floor = low
-            self.applied = {i for i in self.applied if i > low}
-
-    def is_applied(self, change_id: int) -> bool:
-        return change_id <= self.floor or change_id in self.applied
-
-    def to_json(self) -> str:
-        return json.dumps({"floor": self.floor, "applied": sorted(self.applied)})
-
-    @classmethod
-    def from_json(cls, text: str) -> Cursor:
-        data = json.loads(text)
-        floor = int(data.get("floor", 0))
-        return cls(floor, {int(i) for i in data.get("applied", []) if int(i) > floor})
 
 
 @dataclass
@@ -229,12 +196,7 @@ class IndexSync:
         """``(change id, article id)`` of the committed changes this node has not applied, oldest first."""
         cursor = self.read_cursor()
         with self._session(session) as s:
-            rows = s.exec(
-                select(SearchChange.id, SearchChange.article_id)
-                .where(SearchChange.id > cursor.floor)
-                .order_by(SearchChange.id)
-            ).all()
-        return [(cid, aid) for cid, aid in rows if not cursor.is_applied(cid)]
+            return pending_changes(s, cursor)
 
     def catch_up(self, *, timeout: float = 60.0) -> int:
         """Apply every unapplied change; returns how many change rows were applied.
@@ -320,12 +282,8 @@ class IndexSync:
         try:
             cursor = self.read_cursor()
             with self._session(session) as s:
-                newest, count = s.exec(
-                    select(func.max(SearchChange.id), func.count()).where(SearchChange.id > cursor.floor)
-                ).one()
-            # A late commit inside the window does not raise the max id, but it does raise the count.
-            if newest is None or (newest <= cursor.newest and count <= len(cursor.applied)):
-                return 0
+                if not has_new_changes(s, cursor):
+                    return 0
             return self.catch_up(timeout=0)
         except SyncBusy:
             self._polled_at = 0.0  # look again at the next search
@@ -377,13 +335,9 @@ class IndexSync:
         if self.iter_docs is None:
             raise RuntimeError("IndexSync needs iter_docs to rebuild")
         with Session(self.engine, expire_on_commit=False) as session:
-            newest = session.exec(select(func.max(SearchChange.id))).one() or 0
-            low = max(0, newest - LOOKBACK)
-            seen = session.exec(
-                select(SearchChange.id).where(SearchChange.id > low, SearchChange.id <= newest)
-            ).all()
+            cursor = cursor_at_newest(session)
             n = self.index.rebuild(self.iter_docs(session), progress, progress_every=100, procs=procs)
-        self._write_cursor(Cursor(floor=low, applied=set(seen)))
+        self._write_cursor(cursor)
         empty_safe(self.index, lambda: self.index.refresh(force=True), None)
         return n
 

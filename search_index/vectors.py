@@ -9,7 +9,7 @@ Flask-free (DESIGN §2, §5).  The pieces of :mod:`search_index.semantic` (embed
   catch_up` loads the changed documents, re-embeds only those whose :func:`vector_hash` differs from the
   stored row (a short transaction of its own per batch), and updates this worker's matrix.  Other workers and
   nodes replay the same feed with a per-worker in-memory cursor and mostly just read the stored rows.
-- Drafts, articles in review and published ones have vectors (:data:`VECTOR_STATUSES`); archived, rejected
+- Drafts, articles in review and published ones have vectors (:data:`search_index.vector_rows.VECTOR_STATUSES`); archived, rejected
   and deleted ones lose theirs.
 - Missing vectors (an article embedded by nobody yet, a model switch, a bulk import) are computed lazily in a
   background thread and never make a search fail.
@@ -19,131 +19,48 @@ Flask-free (DESIGN §2, §5).  The pieces of :mod:`search_index.semantic` (embed
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import logging
 import random
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import delete, func, inspect
+from sqlalchemy import inspect
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from . import semantic
-from .analyzer import has_han
+from .changes import Cursor, cursor_at_newest, has_new_changes, pending_changes
+from .fusion import min_cosine, thresholds_for
 from .matrix import VectorMatrix
-from .models import SearchChange, SearchVector
-from .semantic import Embedder, article_text, bytes_to_vector, vector_to_bytes
-from .sync import LOOKBACK, Cursor
+from .models import SearchVector
+from .semantic import Embedder, article_text, bytes_to_vector, load_model
+from .vector_rows import (
+    BATCH,
+    VectorReport,
+    check_vectors,
+    delete_rows,
+    embed_and_write,
+    read_vectors,
+    stored_rows,
+    vector_hash,
+    wants_vector,
+)
 
 log = logging.getLogger(__name__)
 
-#: Article statuses that keep a vector (search by leads, possible duplicates among drafts and reviews).
-VECTOR_STATUSES = frozenset({"published", "in_review", "draft"})
 #: Articles embedded right after a commit; more than this (a bulk import) go to the background.
 COMMIT_BUDGET = 64
-#: Documents per embedding call and per database transaction.
-BATCH = 256
 #: How often a worker looks for vectors written by other workers or nodes (seconds).
 POLL_INTERVAL = 0.5
-
-#: Lowest query-article cosine for a *semantic-only* hit, per model, as (query with Chinese characters, any
-#: other query): a query that means nothing (a typo, a greeting) must still give "no results" instead of the
-#: 50 least-bad articles.  Measured on 400 seeded dev queries per language against all zh/en articles (one-off
-#: scripts; dev queries are never stored) and on nonsense queries ("asdfgh qwerty", "天气真好啊今天", "哈哈哈哈",
-#: "lorem ipsum", "你好", "ok", "???"...):
-#:   use: query-answer cosine p5 0.64 (zh) / 0.46 (en); best cosine of any nonsense query <= 0.29.
-#:   e5 (cosines are compressed): query-answer p1 0.905 / p5 0.917 (zh), p1 0.844 / p5 0.869 (en); best cosine
-#:       of Han nonsense 0.877-0.891, of Latin nonsense 0.801-0.859.  One floor cannot serve both scripts
-#:       (0.90 would drop half of the English answers), so each script has its own.
-#:       Fused MRR@10 with these floors vs none (benchmark harness, cached e5 vectors): zh, first 1,000 dev
-#:       queries, 0.2422 vs 0.2427; en, 620 queries, 0.9407 vs 0.9366.
-MIN_COSINE: dict[str, tuple[float, float]] = {"use-m3": (0.35, 0.35), "e5-small-q4": (0.90, 0.86)}
 
 LoadDocs = Callable[[Session, list[int]], Mapping[int, Mapping[str, Any] | None]]
 IterDocs = Callable[[Session], Iterable[Mapping[str, Any]]]
 
 
-def vector_hash(model_name: str, doc: Mapping[str, Any]) -> str:
-    """What decides whether an article must be re-embedded: the model and the embedded text."""
-    return hashlib.sha256(f"{model_name}\n{article_text(doc)}".encode()).hexdigest()
-
-
-def min_cosine(model_name: str | None, query: str) -> float:
-    """The :data:`MIN_COSINE` floor of a model for this query (0 for a model without a measured floor)."""
-    han, other = MIN_COSINE.get(model_name or "", (0.0, 0.0))
-    return han if has_han(query) else other
-
-
-def wants_vector(doc: Mapping[str, Any] | None) -> bool:
-    return doc is not None and str(doc.get("status") or "") in VECTOR_STATUSES
-
-
-# --- loading the model once per process ---------------------------------------------------------------
-
-_models: dict[str, tuple[Embedder | None, str]] = {}
-_models_lock = threading.Lock()
-
-
-class _Capture(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.messages: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
-
-
-def load_model(setting: str | None, loader: Callable[[str], Embedder | None] | None = None):
-    """``(embedder or None, reason)`` for a ``SEMANTIC`` setting; never raises, cached per process.
-
-    ``reason`` is empty when the model loaded (or the setting is off) and otherwise the warnings the loader
-    logged (missing package, CPU without AVX2, broken model), for the admin page.
-    """
-    key = (setting or "off").strip().lower()
-    if key in ("off", "none", "0", "false", ""):
-        return None, ""
-    with _models_lock:
-        if loader is None and key in _models:
-            return _models[key]
-        capture = _Capture()
-        semantic.log.addHandler(capture)
-        try:
-            embedder = (loader or semantic.load_configured_embedder)(key)
-        except Exception as exc:  # a loader must never take the app down
-            log.warning("semantic search: loading %r failed (%s); lexical search only", key, exc)
-            embedder, capture.messages = None, [f"{type(exc).__name__}: {exc}"]
-        finally:
-            semantic.log.removeHandler(capture)
-        reason = "; ".join(capture.messages)
-        if embedder is None and not reason:
-            reason = f"model {key!r} could not be loaded"
-        result = (embedder, reason if embedder is None or capture.messages else "")
-        if loader is None:
-            _models[key] = result
-        return result
-
-
 # --- the per-worker store -----------------------------------------------------------------------------
-
-
-@dataclass
-class VectorReport:
-    """``check-index`` for vectors: articles without a current vector, and rows that should not exist."""
-
-    missing: list[int] = field(default_factory=list)
-    stale: list[int] = field(default_factory=list)
-    extra: list[int] = field(default_factory=list)
-    checked: int = 0
-
-    @property
-    def clean(self) -> bool:
-        return not (self.missing or self.stale or self.extra)
 
 
 class VectorStore:
@@ -265,48 +182,15 @@ class VectorStore:
         if not self.enabled or not self._tables_exist():
             return 0
         with Session(self.engine) as session:
-            newest = session.exec(select(func.max(SearchChange.id))).one() or 0
-            low = max(0, newest - LOOKBACK)
-            seen = session.exec(select(SearchChange.id).where(SearchChange.id > low)).all()
-            ids, rows, hashes = self._read_vectors(session)
+            cursor = cursor_at_newest(session)
+            ids, rows, hashes = read_vectors(session, self.model_name, self.embedder.dim)
         with self._lock:
             self.matrix = VectorMatrix.from_float16_rows(ids, rows)
             self._hashes = hashes
-            self._cursor = Cursor(floor=low, applied=set(seen))
+            self._cursor = cursor
             self._loaded = True
         log.info("semantic search: %d article vector(s) loaded (%s)", len(ids), self.model_name)
         return len(ids)
-
-    def _read_vectors(self, session: Session) -> tuple[list[int], np.ndarray, dict[int, str]]:
-        """Every stored vector of this model, streamed straight into one float16 array.
-
-        At 69,000 articles, materialising the rows first (bytes objects, then a float32 array each) made a
-        ~300 MB transient of small allocations that the C allocator kept: workers stayed ~240 MB larger.
-        """
-        dim = self.embedder.dim
-        where = SearchVector.model == self.model_name
-        expected = session.exec(select(func.count()).select_from(SearchVector).where(where)).one()
-        rows = np.zeros((expected, dim), dtype=np.float16)
-        ids: list[int] = []
-        hashes: dict[int, str] = {}
-        stmt = select(SearchVector.article_id, SearchVector.content_hash, SearchVector.vector).where(where)
-        for article_id, content_hash, data in session.exec(stmt.execution_options(yield_per=2048)):
-            if not data or len(data) != 2 * dim:  # another model's or a damaged row: re-embedded lazily
-                continue
-            if len(ids) == rows.shape[0]:  # rows stored since the count
-                rows = np.concatenate([rows, np.zeros((len(ids) // 8 + 64, dim), dtype=np.float16)])
-            rows[len(ids)] = np.frombuffer(data, dtype="<f2")
-            ids.append(article_id)
-            hashes[article_id] = content_hash
-        return ids, rows[: len(ids)], hashes
-
-    def _pending(self, session: Session) -> list[tuple[int, int]]:
-        rows = session.exec(
-            select(SearchChange.id, SearchChange.article_id)
-            .where(SearchChange.id > self._cursor.floor)
-            .order_by(SearchChange.id)
-        ).all()
-        return [(cid, aid) for cid, aid in rows if not self._cursor.is_applied(cid)]
 
     def catch_up(self, budget: int | None = COMMIT_BUDGET, *, defer_writes: bool = False) -> int:
         """Apply the changes this worker has not seen; returns how many articles were looked at.
@@ -321,7 +205,7 @@ class VectorStore:
             if not self._loaded:
                 self.load()
             with Session(self.engine) as session:
-                todo = self._pending(session)
+                todo = pending_changes(session, self._cursor)
             if not todo:
                 return 0
             ids = sorted({aid for _cid, aid in todo})
@@ -348,13 +232,8 @@ class VectorStore:
         try:
             if self._loaded:
                 with Session(self.engine) as session:
-                    newest, count = session.exec(
-                        select(func.max(SearchChange.id), func.count()).where(
-                            SearchChange.id > self._cursor.floor
-                        )
-                    ).one()
-                if newest is None or (newest <= self._cursor.newest and count <= len(self._cursor.applied)):
-                    return 0
+                    if not has_new_changes(session, self._cursor):
+                        return 0
             # Another thread of this worker is applying changes: search with the matrix as it is.
             if not self._lock.acquire(blocking=False):
                 self._polled_at = 0.0
@@ -383,17 +262,7 @@ class VectorStore:
             return
         with Session(self.engine) as session:
             docs = self.load_docs(session, ids)
-            stored = {
-                row[0]: row
-                for row in session.exec(
-                    select(
-                        SearchVector.article_id,
-                        SearchVector.model,
-                        SearchVector.content_hash,
-                        SearchVector.vector,
-                    ).where(SearchVector.article_id.in_(ids))
-                ).all()
-            }
+            stored = stored_rows(session, ids)
         gone = [i for i in ids if not wants_vector(docs.get(i))]
         to_embed: list[Mapping[str, Any]] = []
         for i in ids:
@@ -420,57 +289,20 @@ class VectorStore:
                 self._lazy.discard(i)
             if defer_writes:
                 self.schedule(i for i in gone if i in stored)
-            elif any(i in stored for i in gone):
-                with Session(self.engine) as session:
-                    session.exec(delete(SearchVector).where(SearchVector.article_id.in_(gone)))
-                    session.commit()
+            else:
+                delete_rows(self.engine, [i for i in gone if i in stored])
         if defer_writes:
             budget = 0
         now = to_embed if budget is None else to_embed[:budget]
         later = [] if budget is None else to_embed[budget:]
-        for start in range(0, len(now), BATCH):
-            self._embed_and_store(now[start : start + BATCH])
+        done = embed_and_write(self.engine, self.embedder, now)
+        with self._lock:
+            for article_id, content_hash, vec in done:
+                self.matrix.set(article_id, vec)
+                self._hashes[article_id] = content_hash
+                self._lazy.discard(article_id)
         if later:
             self.schedule(int(d["id"]) for d in later)
-
-    def _embed_and_store(self, docs: list[Mapping[str, Any]]) -> None:
-        vecs = self.embedder.embed_texts([article_text(d) for d in docs])
-        now = datetime.now(UTC)
-        rows = []
-        for doc, vec in zip(docs, vecs, strict=True):
-            rows.append(
-                {
-                    "article_id": int(doc["id"]),
-                    "model": self.model_name,
-                    "content_hash": vector_hash(self.model_name, doc),
-                    "dim": int(self.embedder.dim),
-                    "vector": vector_to_bytes(vec),
-                    "updated_at": now,
-                }
-            )
-        self._write_rows(rows)
-        with self._lock:
-            for row, vec in zip(rows, vecs, strict=True):
-                self.matrix.set(row["article_id"], vec)
-                self._hashes[row["article_id"]] = row["content_hash"]
-                self._lazy.discard(row["article_id"])
-
-    def _write_rows(self, rows: list[dict[str, Any]]) -> None:
-        """Upsert by article id in one short transaction (delete + insert works on SQLite and PostgreSQL)."""
-        if not rows:
-            return
-        ids = [r["article_id"] for r in rows]
-        for attempt in range(2):
-            try:
-                with Session(self.engine) as session:
-                    session.exec(delete(SearchVector).where(SearchVector.article_id.in_(ids)))
-                    session.add_all(SearchVector(**r) for r in rows)
-                    session.commit()
-                return
-            except Exception:
-                # Another worker wrote the same rows at the same moment: its vectors are as good as ours.
-                if attempt:
-                    raise
 
     # -- lazy (background) embedding ----------------------------------------------------------------
     def schedule(self, ids: Iterable[int]) -> None:
@@ -525,85 +357,29 @@ class VectorStore:
         if not self.enabled or self.iter_docs is None:
             return 0
         with Session(self.engine) as session:
-            newest = session.exec(select(func.max(SearchChange.id))).one() or 0
-            low = max(0, newest - LOOKBACK)
-            seen_changes = session.exec(select(SearchChange.id).where(SearchChange.id > low)).all()
+            cursor = cursor_at_newest(session)
             docs = [d for d in self.iter_docs(session) if wants_vector(d)]
-        matrix = VectorMatrix(self.embedder.dim)
-        ids, vecs, hashes = [], [], {}
-        done = 0
-        for start in range(0, len(docs), BATCH):
-            chunk = docs[start : start + BATCH]
-            out = self.embedder.embed_texts([article_text(d) for d in chunk])
-            now = datetime.now(UTC)
-            rows = []
-            for doc, vec in zip(chunk, out, strict=True):
-                h = vector_hash(self.model_name, doc)
-                rows.append(
-                    {
-                        "article_id": int(doc["id"]),
-                        "model": self.model_name,
-                        "content_hash": h,
-                        "dim": int(self.embedder.dim),
-                        "vector": vector_to_bytes(vec),
-                        "updated_at": now,
-                    }
-                )
-                ids.append(int(doc["id"]))
-                hashes[int(doc["id"])] = h
-            vecs.append(out)
-            self._write_rows(rows)
-            done += len(chunk)
-            if progress is not None:
-                progress(done)
-        keep = set(ids)
+        done = embed_and_write(self.engine, self.embedder, docs, progress)
+        keep = {article_id for article_id, _h, _v in done}
         with Session(self.engine) as session:
             stale = [i for i in session.exec(select(SearchVector.article_id)).all() if i not in keep]
-            for start in range(0, len(stale), 1000):
-                session.exec(
-                    delete(SearchVector).where(SearchVector.article_id.in_(stale[start : start + 1000]))
-                )
-            session.commit()
-        if ids:
-            matrix = VectorMatrix.from_arrays(ids, np.vstack(vecs))
+        delete_rows(self.engine, stale)
+        matrix = VectorMatrix(self.embedder.dim)
+        if done:
+            matrix = VectorMatrix.from_arrays([i for i, _h, _v in done], np.vstack([v for _i, _h, v in done]))
         with self._lock:
-            self.matrix, self._hashes, self._loaded = matrix, hashes, True
-            self._cursor = Cursor(floor=low, applied=set(seen_changes))
+            self.matrix, self._hashes, self._loaded = matrix, {i: h for i, h, _v in done}, True
+            self._cursor = cursor
             self._lazy.clear()
         # Changes committed while we embedded are replayed by the next catch-up.
-        return len(ids)
+        return len(done)
 
     def check(self, session: Session | None = None) -> VectorReport:
-        """Compare the stored vectors with the articles (by :func:`vector_hash`)."""
-        report = VectorReport()
+        """Compare the stored vectors with the articles (by :func:`~search_index.vector_rows.vector_hash`)."""
         if not self.enabled or self.iter_docs is None:
-            return report
+            return VectorReport()
         with self._session(session) as s:
-            stored = dict(
-                s.exec(
-                    select(SearchVector.article_id, SearchVector.content_hash).where(
-                        SearchVector.model == self.model_name
-                    )
-                ).all()
-            )
-            others = set(
-                s.exec(select(SearchVector.article_id).where(SearchVector.model != self.model_name)).all()
-            )
-            for doc in self.iter_docs(s):
-                if not wants_vector(doc):
-                    continue
-                report.checked += 1
-                aid = int(doc["id"])
-                have = stored.pop(aid, None)
-                others.discard(aid)
-                if have is None:
-                    report.missing.append(aid)
-                elif have != vector_hash(self.model_name, doc):
-                    report.stale.append(aid)
-        report.extra = sorted(set(stored) | others)
-        report.missing.sort()
-        report.stale.sort()
-        return report
+            return check_vectors(s, self.iter_docs(s), self.model_name)
 
     @contextlib.contextmanager
     def _session(self, session: Session | None) -> Iterator[Session]:
@@ -624,8 +400,6 @@ class VectorStore:
         ]
 
     def thresholds(self) -> tuple[float, float]:
-        from .fusion import thresholds_for
-
         return thresholds_for(self.model_name)
 
     def similar(self, article_id: int, k: int, threshold: float) -> list[tuple[Any, float]]:

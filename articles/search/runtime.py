@@ -52,7 +52,7 @@ def vector_candidates(db_engine) -> list[int]:
     document of the index (which cost each worker seconds of CPU at 69,000 articles, while it served).
     """
     from articles.models import Article
-    from search_index.vectors import VECTOR_STATUSES
+    from search_index.vector_rows import VECTOR_STATUSES
 
     with Session(db_engine) as session:
         return list(session.exec(select(Article.id).where(Article.status.in_(sorted(VECTOR_STATUSES)))).all())

@@ -52,10 +52,10 @@ def test_the_master_never_loads_a_model_that_does_not_survive_fork(monkeypatch):
     import gc
 
     from portal import gunicorn_conf
-    from search_index import vectors
+    from search_index import semantic
 
     loaded = []
-    monkeypatch.setattr(vectors, "load_model", lambda setting: loaded.append(setting) or (None, ""))
+    monkeypatch.setattr(semantic, "load_model", lambda setting: loaded.append(setting) or (None, ""))
     monkeypatch.setattr(gc, "freeze", lambda: None)  # this test process must stay collectable
     for setting, expected in (("e5", []), ("off", []), (" USE ", ["use"])):
         loaded.clear()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from search_index import semantic, vectors
+from search_index import semantic
 from search_index.matrix import VectorMatrix
 from search_index.service import search_articles
 from tests.search.helpers import engine, people, published
@@ -30,7 +30,7 @@ def app_overrides():
 def broken_model(monkeypatch):
     """The `use` package fails to load (a corrupt wheel, a missing dependency)."""
     monkeypatch.setitem(semantic._FACTORIES, "use", _Broken)
-    monkeypatch.setattr(vectors, "_models", {})
+    monkeypatch.setattr(semantic, "_models", {})
 
 
 def test_search_falls_back_to_lexical_and_admin_page_says_so(app, db, client, login):
@@ -74,6 +74,6 @@ def test_loader_exceptions_never_escape():
     def explode(_name):
         raise MemoryError("no room")
 
-    embedder, reason = vectors.load_model("use", loader=explode)
+    embedder, reason = semantic.load_model("use", loader=explode)
     assert embedder is None and "no room" in reason
-    assert vectors.load_model("off") == (None, "")
+    assert semantic.load_model("off") == (None, "")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import event
 from sqlmodel import select
 
 from articles import lifecycle
@@ -177,12 +178,18 @@ def test_catch_up_before_a_search_only_reads_the_database(app, db):
     db.exec(SearchVector.__table__.delete().where(SearchVector.article_id == unstored.id))
     db.commit()
     writes, embeds = [], []
-    real_write, real_embed = other._write_rows, other.embedder.embed_texts
-    other._write_rows = lambda rows: (writes.append(rows), real_write(rows))[1]
+    real_embed = other.embedder.embed_texts
+
+    def watch(_conn, _cursor, statement, *_args):
+        if statement.lstrip().split(None, 1)[0].upper() in ("INSERT", "UPDATE", "DELETE"):
+            writes.append(statement)
+
+    event.listen(get_engine(app), "before_cursor_execute", watch)
     other.embedder.embed_texts = lambda texts: (embeds.append(texts), real_embed(texts))[1]
     try:
         other._polled_at = 0.0
         other.catch_up_if_due()
+        event.remove(get_engine(app), "before_cursor_execute", watch)
         assert writes == [] and embeds == []
         assert stored.id in other.matrix  # read from the row its author's worker stored
         assert articles["refund"].id not in other.matrix
@@ -191,7 +198,9 @@ def test_catch_up_before_a_search_only_reads_the_database(app, db):
         assert unstored.id in other.matrix and unstored.id in _rows(db)
         assert len(embeds) == 1
     finally:
-        del other._write_rows, other.embedder.embed_texts
+        del other.embedder.embed_texts
+        if event.contains(get_engine(app), "before_cursor_execute", watch):
+            event.remove(get_engine(app), "before_cursor_execute", watch)
 
 
 def test_start_up_finds_the_articles_without_a_vector_from_the_database(app, db):
@@ -268,8 +277,9 @@ def test_e5_floors_differ_for_chinese_and_other_queries(app):
 
     from articles.search.runtime import iter_documents, load_documents
     from portal.db import get_engine
+    from search_index.fusion import min_cosine
     from search_index.matrix import VectorMatrix
-    from search_index.vectors import VectorStore, min_cosine
+    from search_index.vectors import VectorStore
 
     class FakeE5:
         name, dim = "e5-small-q4", 2
