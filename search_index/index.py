@@ -40,12 +40,11 @@ from whoosh.index import LockError
 from .documents import to_whoosh
 from .filelock import file_lock
 from .query import MAX_QUERY_CHARS, AnalyzedQuery, analyze_query
-from .ranker import FieldParams, FieldPostings, Ranker, SegmentView, segment_postings
+from .ranker import DEFAULT_FIELD_PARAMS, FieldParams
 from .rerank import rerank_by_title_overlap
-from .results import LexicalRanking, SearchHit, SearchResults
-from .schema import RANKED_FIELDS, SCHEMA_VERSION, STATUSES, TEXT_FIELDS, build_schema, external_id, norm_key
-from .snapshot import SegmentDocs, Snapshot, VisibleDocs
-from .snippets import clean_text, make_snippet, render
+from .results import LexicalRanking, SearchHit, SearchResults, make_hit, page_args
+from .schema import SCHEMA_VERSION, TEXT_FIELDS, build_schema, external_id
+from .snapshot import SegmentData, Snapshot, VisibleDocs, build_snapshot
 from .spelling import suggest
 from .synonyms import SynonymMap, default_synonyms
 
@@ -55,25 +54,7 @@ log = logging.getLogger(__name__)
 
 #: "Did you mean" is computed when a query finds fewer results than this.
 SUGGEST_BELOW = 3
-#: Largest page a caller may ask for.
-MAX_LIMIT = 200
 
-#: Field weights and BM25 parameters: title > scenario > solution > notes. The character field (bigrams
-#: and unigrams of title and scenario) weighs as much as the title words: it rescues paraphrases that
-#: jieba segments differently. Chosen on the benchmark's dev queries by general sweeps (weights, b).
-DEFAULT_FIELD_PARAMS: dict[str, FieldParams] = {
-    "title": FieldParams(weight=2.0, k1=1.2, b=0.75),
-    "scenario": FieldParams(weight=1.5, k1=1.2, b=0.75),
-    # Long answers: a higher k1 lets a word that recurs in the answer count for more.
-    "solution": FieldParams(weight=1.5, k1=3.0, b=0.75),
-    "notes": FieldParams(weight=0.7, k1=1.2, b=0.75),
-    "tags": FieldParams(weight=1.5, k1=1.2, b=0.0),
-    "title_bigrams": FieldParams(weight=2.0, k1=1.2, b=0.75),
-    # Character 4-grams of English words: a partial match on split, joined or misspelt words. Weaker than
-    # whole words; chosen on the English dev queries (MRR@10 0.864 -> 0.881, see README).
-    "title_grams": FieldParams(weight=0.8, k1=1.2, b=0.75),
-    "body_grams": FieldParams(weight=0.4, k1=1.2, b=0.75),
-}
 _WORD_FIELDS = (*TEXT_FIELDS, "tags")
 _LOCK_FILE = "portal-write.lock"
 _SCHEMA_FILE = "schema-version"
@@ -81,23 +62,6 @@ _SCHEMA_FILE = "schema-version"
 
 class IndexBusyError(RuntimeError):
     """A write waited longer than ``lock_timeout`` for another writer (a rebuild that never ends)."""
-
-
-def _page_args(limit: Any, offset: Any, statuses: Any) -> tuple[int, int, tuple[str, ...] | None]:
-    """Page size, offset and statuses as :meth:`SearchIndex.search` documents them; bad values never raise."""
-    try:
-        limit = max(0, min(int(limit), MAX_LIMIT))
-        offset = max(0, int(offset))
-    except (TypeError, ValueError):
-        limit, offset = 10, 0
-    if isinstance(statuses, str):
-        statuses = (statuses,)
-    elif statuses is not None:
-        statuses = tuple(statuses)
-    unknown = [s for s in statuses or () if norm_key(s) not in STATUSES]
-    if unknown:
-        log.debug("search with unknown statuses %r matches nothing for them", unknown)
-    return limit, offset, statuses
 
 
 # --- the index --------------------------------------------------------------------------------------
@@ -136,7 +100,7 @@ class SearchIndex:
         self._snap: Snapshot | None = None
         self._checked_at = 0.0
         # Segment id → ranking arrays; segments never change, so these survive generations.
-        self._seg_cache: dict[str, tuple[dict[str, FieldPostings], dict[str, int]]] = {}
+        self._seg_cache: dict[str, SegmentData] = {}
         # Plain file reads, not mmap: the ranker copies every posting into numpy arrays anyway, and mapped
         # index files made each worker's resident memory ~140 MB larger at 69,000 articles (same results,
         # same query time; opening reads the files instead of faulting pages in).
@@ -291,55 +255,10 @@ class SearchIndex:
                 return snap
             latest = self._ix.latest_generation()
             if snap is None or latest != snap.generation:
-                snap = self._build_snapshot()
+                snap = build_snapshot(self._ix, self._seg_cache, self.field_params)
                 self._snap = snap
             self._checked_at = time.monotonic()
             return snap
-
-    def _build_snapshot(self) -> Snapshot:
-        for attempt in range(5):
-            try:
-                reader = self._ix.reader()
-                leaves = list(reader.leaf_readers())
-                segments: list[SegmentView] = []
-                spell: list[dict[str, int]] = []
-                docs: list[tuple[int, SegmentDocs]] = []
-                live_ids = set()
-                for seg_reader, offset in leaves:
-                    if seg_reader.segment() is None:  # an empty index has a segment-less reader
-                        continue
-                    segid = seg_reader.segment().segment_id()
-                    live_ids.add(segid)
-                    cached = self._seg_cache.get(segid)
-                    if cached is None:
-                        cached = self._load_segment(seg_reader)
-                        self._seg_cache[segid] = cached
-                    fields, spell_df, seg_docs = cached
-                    segments.append(SegmentView(offset, seg_reader.doc_count_all(), fields))
-                    spell.append(spell_df)
-                    docs.append((offset, seg_docs))
-                for segid in list(self._seg_cache):
-                    if segid not in live_ids:
-                        del self._seg_cache[segid]
-                ranker = Ranker(segments, reader.doc_count_all(), self.field_params)
-                return Snapshot(reader, reader.generation(), ranker, spell, docs)
-            except (OSError, EOFError):
-                # A concurrent commit removed files of the generation we were opening: try the next one.
-                if attempt == 4:
-                    raise
-                time.sleep(0.05 * (attempt + 1))
-        raise AssertionError("unreachable")
-
-    @staticmethod
-    def _load_segment(seg_reader) -> tuple[dict[str, FieldPostings], dict[str, int], SegmentDocs]:
-        # The id field's postings come in the same pass over the term file as the ranked fields.
-        fields = segment_postings(seg_reader, (*RANKED_FIELDS, "id"))
-        seg_docs = SegmentDocs(seg_reader.doc_count_all(), fields.pop("id", None))
-        spell_df: dict[str, int] = {}
-        with contextlib.suppress(Exception):
-            for text, terminfo in seg_reader.iter_field("spell"):
-                spell_df[text if isinstance(text, str) else text.decode("utf-8")] = terminfo.doc_frequency()
-        return fields, spell_df, seg_docs
 
     def doc_count(self) -> int:
         """Number of live documents in the index, whatever their status."""
@@ -382,13 +301,13 @@ class SearchIndex:
         :param category: exact category filter (normalised: case and full-width forms do not matter).
         :param tag: exact tag filter, same normalisation.
         :param audience: ``"internal"`` or ``"public"``; ``None`` means both.
-        :param limit: page size (capped at :data:`MAX_LIMIT`); ``offset``: results to skip.
+        :param limit: page size (capped at :data:`~search_index.results.MAX_LIMIT`); ``offset``: results to skip.
         :param synonyms: a :class:`SynonymMap` for this query; ``None`` uses the index's map,
             ``SynonymMap.empty()`` switches synonyms off.
         :returns: :class:`SearchResults` with ``total`` matches, one page of ``hits`` (score order) and a
             ``suggestion`` ("did you mean") when the query found fewer than :data:`SUGGEST_BELOW`.
         """
-        limit, offset, statuses = _page_args(limit, offset, statuses)
+        limit, offset, statuses = page_args(limit, offset, statuses)
         aq = analyze_query(query, self.synonyms if synonyms is None else synonyms)
         ranking = self._with_retry(lambda: self._rank(aq, statuses, category, tag, audience, offset + limit))
         results = SearchResults(
@@ -419,7 +338,7 @@ class SearchIndex:
         """Like :meth:`search` (same arguments and filters) but without making hits: the best ``limit``
         documents as ``(article id, document number, score)``. For fusion, which needs the ids and scores
         of the lexical top 50 but snippets only for the page it shows (:meth:`hit`)."""
-        limit, _offset, statuses = _page_args(limit, 0, statuses)
+        limit, _offset, statuses = page_args(limit, 0, statuses)
         aq = analyze_query(query, self.synonyms if synonyms is None else synonyms)
         return self._with_retry(lambda: self._rank(aq, statuses, category, tag, audience, limit))
 
@@ -428,7 +347,7 @@ class SearchIndex:
         for documents found by another ranking of the same generation (the semantic side)."""
         if ranking.snap is None:
             raise ValueError("an empty ranking has no documents")
-        return self._hit(ranking.snap, docnum, score, ranking.aq)
+        return make_hit(ranking.snap.reader.stored_fields(docnum), score, ranking.aq)
 
     def visible(
         self,
@@ -445,7 +364,7 @@ class SearchIndex:
         :meth:`search`, with their document numbers.  This is how rankings made elsewhere (the semantic
         side, similar articles) are filtered exactly like the lexical one.  With ``ranking`` the numbers
         are of its generation, so :meth:`hit` makes their hits."""
-        _limit, _offset, statuses = _page_args(0, 0, statuses)
+        _limit, _offset, statuses = page_args(0, 0, statuses)
         snap = ranking.snap if ranking is not None and ranking.snap is not None else self._snapshot()
         if snap.ndocs == 0:
             return VisibleDocs(snap, {})
@@ -491,40 +410,6 @@ class SearchIndex:
             (snap.item_id(int(matched[i])), int(matched[i]), float(cand_scores[i])) for i in order
         ]
         return ranking
-
-    def _hit(self, snap: Snapshot, docnum: int, score: float, aq: AnalyzedQuery) -> SearchHit:
-        stored = snap.reader.stored_fields(docnum)
-        title = stored.get("title", "")
-        words, bigrams = aq.words.keys(), aq.bigrams.keys()
-        hl = aq.highlighter()
-        title_spans = hl.spans(title)
-        snippet = ""
-        best = -1
-        for name in ("scenario", "solution", "notes"):
-            text = clean_text(stored.get(name) or "")
-            if not text:
-                continue
-            spans = hl.spans(text)
-            covered = sum(e - s for s, e in spans)  # matched characters: adjacent terms merge into one span
-            if covered > best:
-                best = covered
-                snippet = make_snippet(text, words, bigrams, spans=spans)
-        if not snippet:
-            snippet = render(title, title_spans)
-
-        return SearchHit(
-            id=external_id(stored["id"]),
-            external_id=stored.get("external_id", ""),
-            title=title,
-            score=round(score, 4),
-            snippet_html=snippet,
-            title_html=render(title, title_spans),
-            category=stored.get("category", ""),
-            tags=list(stored.get("tags") or []),
-            status=stored.get("status", ""),
-            audience=stored.get("audience", ""),
-            updated_at=stored.get("updated_at"),
-        )
 
     def memory_bytes(self) -> int:
         """Approximate bytes of ranking arrays held by this process (for the benchmark and ops)."""

@@ -3,11 +3,37 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+import logging
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from .query import AnalyzedQuery
+from .schema import STATUSES, external_id, norm_key
+from .snippets import clean_text, make_snippet, render
+
+log = logging.getLogger(__name__)
+
+
+#: Largest page a caller may ask for.
+MAX_LIMIT = 200
+
+
+def page_args(limit: Any, offset: Any, statuses: Any) -> tuple[int, int, tuple[str, ...] | None]:
+    """Page size, offset and statuses as :meth:`search_index.index.SearchIndex.search` documents them; bad values never raise."""
+    try:
+        limit = max(0, min(int(limit), MAX_LIMIT))
+        offset = max(0, int(offset))
+    except (TypeError, ValueError):
+        limit, offset = 10, 0
+    if isinstance(statuses, str):
+        statuses = (statuses,)
+    elif statuses is not None:
+        statuses = tuple(statuses)
+    unknown = [s for s in statuses or () if norm_key(s) not in STATUSES]
+    if unknown:
+        log.debug("search with unknown statuses %r matches nothing for them", unknown)
+    return limit, offset, statuses
 
 
 @dataclass
@@ -70,3 +96,38 @@ class LexicalRanking:
     def query(self) -> str:
         """The query as searched (normalised, rewritten by synonyms, cut)."""
         return self.aq.text
+
+
+def make_hit(stored: Mapping[str, Any], score: float, aq: AnalyzedQuery) -> SearchHit:
+    """The hit of a document's stored fields for query ``aq``: highlighted title, and the snippet of the
+    body field where the query's terms cover the most characters (the title when no body field matches)."""
+    title = stored.get("title", "")
+    words, bigrams = aq.words.keys(), aq.bigrams.keys()
+    hl = aq.highlighter()
+    title_spans = hl.spans(title)
+    snippet = ""
+    best = -1
+    for name in ("scenario", "solution", "notes"):
+        text = clean_text(stored.get(name) or "")
+        if not text:
+            continue
+        spans = hl.spans(text)
+        covered = sum(e - s for s, e in spans)  # matched characters: adjacent terms merge into one span
+        if covered > best:
+            best = covered
+            snippet = make_snippet(text, words, bigrams, spans=spans)
+    if not snippet:
+        snippet = render(title, title_spans)
+    return SearchHit(
+        id=external_id(stored["id"]),
+        external_id=stored.get("external_id", ""),
+        title=title,
+        score=round(score, 4),
+        snippet_html=snippet,
+        title_html=render(title, title_spans),
+        category=stored.get("category", ""),
+        tags=list(stored.get("tags") or []),
+        status=stored.get("status", ""),
+        audience=stored.get("audience", ""),
+        updated_at=stored.get("updated_at"),
+    )

@@ -25,10 +25,10 @@ from sqlmodel import Session, select
 from . import analyzer
 from .analyzer import load_user_dictionary
 from .fusion import LEXICAL_DEPTH, SEMANTIC_DEPTH, fuse
-from .index import MAX_LIMIT, SearchIndex
+from .index import SearchIndex
 from .models import LOG_FILTER_MAX, LOG_QUERY_MAX, SearchLog, SearchSetting
 from .normalize import normalize_text
-from .results import LexicalRanking, SearchHit, SearchResults
+from .results import MAX_LIMIT, LexicalRanking, SearchHit, SearchResults
 from .sync import IndexSync, empty_safe
 from .synonyms import SynonymMap, default_synonyms
 from .vectors import VectorStore

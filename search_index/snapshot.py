@@ -11,7 +11,9 @@ number), so they go straight to ``reader.stored_fields``.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable
+import contextlib
+import time
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,8 +21,8 @@ import numpy as np
 
 from .analyzer import iter_word_spans
 from .normalize import HAN_CHAR, normalize_text
-from .ranker import FieldPostings, Ranker, _read_matcher
-from .schema import external_id, norm_key
+from .ranker import FieldParams, FieldPostings, Ranker, SegmentView, _read_matcher, segment_postings
+from .schema import RANKED_FIELDS, external_id, norm_key
 
 
 class SegmentDocs:
@@ -199,3 +201,60 @@ class Snapshot:
                     chars.update(c for c in w if HAN_CHAR.match(c))
             self._spell_chars = chars
         return self._spell_chars
+
+
+#: What a segment contributes to every snapshot that has it: postings of the ranked fields, the spelling
+#: vocabulary with document frequencies, and its documents.
+SegmentData = tuple[dict[str, FieldPostings], dict[str, int], SegmentDocs]
+
+
+def load_segment(seg_reader: Any) -> SegmentData:
+    """Read one Whoosh segment's ranking data (once per segment and process: segments never change)."""
+    # The id field's postings come in the same pass over the term file as the ranked fields.
+    fields = segment_postings(seg_reader, (*RANKED_FIELDS, "id"))
+    seg_docs = SegmentDocs(seg_reader.doc_count_all(), fields.pop("id", None))
+    spell_df: dict[str, int] = {}
+    with contextlib.suppress(Exception):
+        for text, terminfo in seg_reader.iter_field("spell"):
+            spell_df[text if isinstance(text, str) else text.decode("utf-8")] = terminfo.doc_frequency()
+    return fields, spell_df, seg_docs
+
+
+def build_snapshot(
+    ix: Any, seg_cache: dict[str, SegmentData], field_params: Mapping[str, FieldParams]
+) -> Snapshot:
+    """The newest generation of the Whoosh index ``ix`` as a :class:`Snapshot`.
+
+    Segments found in ``seg_cache`` are reused, new ones are read and added, and segments no longer live
+    are dropped from it.  When a concurrent commit removes files of the generation being opened, the
+    next generation is tried (up to five times).
+    """
+    for attempt in range(5):
+        try:
+            reader = ix.reader()
+            segments: list[SegmentView] = []
+            spell: list[dict[str, int]] = []
+            docs: list[tuple[int, SegmentDocs]] = []
+            live_ids = set()
+            for seg_reader, offset in list(reader.leaf_readers()):
+                if seg_reader.segment() is None:  # an empty index has a segment-less reader
+                    continue
+                segid = seg_reader.segment().segment_id()
+                live_ids.add(segid)
+                cached = seg_cache.get(segid)
+                if cached is None:
+                    cached = seg_cache[segid] = load_segment(seg_reader)
+                fields, spell_df, seg_docs = cached
+                segments.append(SegmentView(offset, seg_reader.doc_count_all(), fields))
+                spell.append(spell_df)
+                docs.append((offset, seg_docs))
+            for segid in list(seg_cache):
+                if segid not in live_ids:
+                    del seg_cache[segid]
+            ranker = Ranker(segments, reader.doc_count_all(), field_params)
+            return Snapshot(reader, reader.generation(), ranker, spell, docs)
+        except (OSError, EOFError):
+            if attempt == 4:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+    raise AssertionError("unreachable")
