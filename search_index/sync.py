@@ -21,8 +21,9 @@ applied within the last ``LOOKBACK`` ids and catch-up re-reads that window, appl
 not seen.  A transaction that stays open while more than ``LOOKBACK`` other changes commit would be
 missed; ``portal check-index`` reports such drift and ``portal reindex`` repairs it.
 
-Old change rows are pruned (:func:`search_index.changes.prune_changes`, at most every
-:data:`PRUNE_INTERVAL` per process); a node whose cursor is older than the oldest row left rebuilds.
+Old change rows are pruned (:func:`search_index.changes.prune_changes`, after a commit or at start-up, at
+most every :data:`PRUNE_INTERVAL` per process); a node whose cursor is older than the oldest row left
+rebuilds.
 No Flask here; the web layer registers the engine.
 """
 
@@ -65,7 +66,7 @@ BATCH = 500
 REBUILD_ABOVE = 2000
 #: ``catch_up_if_due`` looks at the database at most this often (seconds) per process.
 POLL_INTERVAL = 0.5
-#: Each process prunes old change rows at most this often (seconds), after a catch-up.
+#: Each process prunes old change rows at most this often (seconds), after a commit or at start-up.
 PRUNE_INTERVAL = 6 * 3600.0
 
 CURSOR_FILE = "sync-cursor.json"
@@ -240,7 +241,6 @@ class IndexSync:
         if applied:
             empty_safe(self.index, lambda: self.index.refresh(force=True), None)
             log.debug("search index: applied %d change(s)", applied)
-        self.prune_if_due()
         return applied
 
     def missed_pruned_changes(self, session: Session | None = None) -> bool:
@@ -293,7 +293,13 @@ class IndexSync:
             return 0
 
     def safe_catch_up(self, *, timeout: float = 5.0) -> int:
-        """:meth:`catch_up` that logs instead of raising (after a commit, at start-up)."""
+        """:meth:`catch_up` that logs instead of raising (after a commit, at start-up), then
+        :meth:`prune_if_due`.
+
+        Pruning writes, so it runs only here, where no transaction of the caller is open: the catch-up
+        before a search runs inside a request that may hold SQLite's only write lock, and a DELETE from a
+        second connection there would wait for that very request.
+        """
         try:
             return self.catch_up(timeout=timeout)
         except SyncBusy:
@@ -301,6 +307,8 @@ class IndexSync:
             log.info("search index busy; the change is applied by the next catch-up")
         except Exception:
             log.exception("search index update failed; the database change stands and is retried later")
+        finally:
+            self.prune_if_due()
         self._polled_at = 0.0
         return 0
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import event, update
 
 from articles.search.runtime import iter_documents, load_documents
 from portal.db import get_engine
@@ -124,7 +124,7 @@ def test_a_node_that_kept_up_does_not_rebuild_after_a_prune(app, db, tmp_path, m
     assert _found(node_b, "之后的变更") != []
 
 
-def test_catch_up_prunes_at_most_once_per_interval(app, db):
+def test_pruning_runs_after_a_commit_at_most_once_per_interval(app, db):
     agent, lead, _admin = people(db)
     published(db, agent, lead, "定期清理一")
     published(db, agent, lead, "定期清理二")
@@ -132,10 +132,35 @@ def test_catch_up_prunes_at_most_once_per_interval(app, db):
     _age_rows(db, [r.id for r in change_rows(db)], CHANGE_RETENTION.days + 1)
     sync._pruned_at = None  # as in a freshly started worker
 
-    sync.catch_up()
+    published(db, agent, lead, "定期清理三")  # its commit runs the catch-up, then the prune
     assert len(change_rows(db)) == 1
-    # Within the interval the next catch-up leaves even old rows alone (one DELETE per worker per interval).
-    published(db, agent, lead, "定期清理三")
+    # Within the interval the next commit leaves even old rows alone (one DELETE per worker per interval).
+    published(db, agent, lead, "定期清理四")
     _age_rows(db, [r.id for r in change_rows(db)], CHANGE_RETENTION.days + 1)
-    sync.catch_up()
+    published(db, agent, lead, "定期清理五")
+    assert len(change_rows(db)) == 3
+
+
+def test_the_catch_up_before_a_search_never_prunes(app, db):
+    """It runs inside a request that may hold SQLite's only write lock: a DELETE from a second connection
+    would wait for that very request."""
+    agent, lead, _admin = people(db)
+    published(db, agent, lead, "搜索前不清理")
+    sync = engine(app).sync
+    _age_rows(db, [r.id for r in change_rows(db)], CHANGE_RETENTION.days + 1)
+    changes.unregister(get_engine(app))  # nobody applies the next change right after its commit
+    published(db, agent, lead, "另一个节点发布的文章")
+    sync._polled_at = 0.0  # the next search looks at the database
+    sync._pruned_at = None  # and a prune would be due
+    statements = []
+
+    def watch(_conn, _cursor, statement, *_args):
+        statements.append(statement.lstrip().split(None, 1)[0].upper())
+
+    event.listen(get_engine(app), "before_cursor_execute", watch)
+    try:
+        assert sync.catch_up_if_due(db) == 1  # the change is applied ...
+    finally:
+        event.remove(get_engine(app), "before_cursor_execute", watch)
+    assert "DELETE" not in statements and "INSERT" not in statements  # ... with reads only
     assert len(change_rows(db)) == 2
