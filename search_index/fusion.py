@@ -77,6 +77,8 @@ Re-tuned after the lexical side gained its title-overlap re-ranking (search_inde
   use, en, 620 queries: lexical 0.856, semantic 0.869; alpha 0.4 0.894, 0.5 0.906, 0.6 0.904, 0.7 0.900;
        folds at 0.5: 0.914 / 0.897.
   A title-overlap bonus on the fused list (as on the lexical side) did not help the fused ranking.
+  Other score normalisations (all 4,258 zh dev queries, use): z-scores per side 0.2401 (min-max 0.2394),
+       dividing by each side's maximum 0.2347; a bonus for ids on both sides (CombMNZ-like, 0.1-0.3) +-0.0005.
   e5, zh, all 4,258 dev queries, alpha 0.5 (benchmarks/portal_semantic_bench.py): fused 0.244, lexical 0.219,
        plain Whoosh 0.175 in the same run: barely above use (0.239) at ~10x its query and embedding cost.
   A third signal, word vectors learnt from the knowledge base itself (PPMI + SVD, 128 d, over the jieba
