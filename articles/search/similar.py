@@ -9,15 +9,20 @@ as-you-type check.  With semantic search off or failed, the panel is simply empt
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Blueprint, jsonify, request
 from jinja2 import Undefined
+from sqlmodel import Session
 
+from articles.access import can_view
+from articles.models import Article
 from articles.search.runtime import get_search_engine
-from portal.auth import role_required
-from portal.models import Role
+from portal.auth import current_actor, role_required
+from portal.db import get_session
+from portal.models import Role, User
 
 log = logging.getLogger(__name__)
 
@@ -37,13 +42,21 @@ class Panel:
     enabled: bool = False
 
 
-def _described(engine, hits: list[tuple[Any, float]], statuses: tuple[str, ...]) -> list[dict[str, Any]]:
+def _described(
+    engine,
+    hits: list[tuple[Any, float]],
+    statuses: tuple[str, ...],
+    may_open: Callable[[Any, str], bool] | None = None,
+) -> list[dict[str, Any]]:
+    """The first :data:`SHOW` hits that pass the index filters (and ``may_open(id, status)``), with titles."""
     visible = engine.index.visible([i for i, _ in hits], statuses=statuses)
     out = []
     for item_id, score in hits:
         if item_id not in visible:
             continue
         stored = visible.stored(item_id)
+        if may_open is not None and not may_open(item_id, stored.get("status", "")):
+            continue
         out.append(
             {
                 "id": item_id,
@@ -67,8 +80,25 @@ def similar_articles(article_id: int) -> list[dict[str, Any]]:
     return _described(engine, vectors.similar(int(article_id), 4 * SHOW, similar), ("published",))
 
 
-def possible_duplicates(title: str, scenario: str = "", exclude: int | None = None) -> list[dict[str, Any]]:
-    """Articles whose vector is within the 'duplicate' threshold of a draft's title (and scenario)."""
+def _opens_for(session: Session, actor: User | None) -> Callable[[Any, str], bool]:
+    """Whether ``actor`` may open a listed article: published ones always, unpublished work only as on the
+    article page (its authors and leads, :func:`articles.access.can_view`), so a title in review is never
+    shown to a colleague who could not open it."""
+
+    def may_open(item_id: Any, status: str) -> bool:
+        if status == "published":
+            return True
+        article = session.get(Article, item_id) if isinstance(item_id, int) else None
+        return article is not None and can_view(session, actor, article)
+
+    return may_open
+
+
+def possible_duplicates(
+    title: str, scenario: str = "", exclude: int | None = None, *, viewer: User | None = None
+) -> list[dict[str, Any]]:
+    """Articles whose vector is within the 'duplicate' threshold of a draft's title (and scenario) that
+    ``viewer`` may open (published ones, and work in review that is theirs or, for a lead, anyone's)."""
     engine = get_search_engine()
     vectors = engine.vectors
     if vectors is None or not vectors.enabled:
@@ -76,7 +106,7 @@ def possible_duplicates(title: str, scenario: str = "", exclude: int | None = No
     _sim, duplicate = vectors.thresholds()
     doc = {"title": (title or "")[:MAX_TEXT], "scenario": (scenario or "")[:MAX_TEXT]}
     hits = vectors.similar_to_text(doc, 4 * SHOW, duplicate, exclude=[exclude] if exclude else ())
-    return _described(engine, hits, DUPLICATE_STATUSES)
+    return _described(engine, hits, DUPLICATE_STATUSES, _opens_for(get_session(), viewer))
 
 
 def semantic_panel(article: Any = None, title: str | None = None, form: Any = None, rev: Any = None) -> Panel:
@@ -97,8 +127,9 @@ def semantic_panel(article: Any = None, title: str | None = None, form: Any = No
                 text_title, scenario = rev.title or text_title, rev.scenario or ""
             elif source is not None and getattr(source, "scenario", None) is not None:
                 scenario = source.scenario.data or ""
+            exclude = article.id if article else None
             items = (
-                possible_duplicates(text_title, scenario, article.id if article else None) if enabled else []
+                possible_duplicates(text_title, scenario, exclude, viewer=current_actor()) if enabled else []
             )
             return Panel("duplicates", items, enabled)
     except Exception:
@@ -115,6 +146,7 @@ def duplicates():
         request.args.get("title", "")[:MAX_TEXT],
         request.args.get("scenario", "")[:MAX_TEXT],
         int(exclude) if exclude.isdigit() else None,
+        viewer=current_actor(),
     )
     return jsonify(
         {"duplicates": [{"id": i["id"], "title": i["title"], "score": round(i["score"], 3)} for i in items]}

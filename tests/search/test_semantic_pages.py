@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from articles import lifecycle
-from tests.factories import make_article
+from tests.factories import make_article, make_user
 from tests.search.helpers import engine, people, published
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -43,6 +43,33 @@ def test_new_article_form_warns_about_possible_duplicates(app, db, client, login
     assert unrelated == {"duplicates": []}
     assert client.get("/search/duplicates").get_json() == {"duplicates": []}
     assert client.get("/search/duplicates", query_string={"title": "x" * 100_000}).status_code == 200
+
+
+def test_possible_duplicates_never_show_other_peoples_unpublished_work(app, db, client, login):
+    """Unpublished work is for its authors and leads (``articles.access.can_view``): an agent typing a new
+    article must not learn the title of a colleague's article in review, while its own and the lead's views
+    still list it."""
+    agent, lead, _admin = people(db)
+    colleague = make_user(db, "agent2", ("agent",))
+    existing = published(db, agent, lead, "如何修改收货地址", scenario="客户下单后想改地址")
+    theirs = make_article(
+        db, colleague, title="怎样修改收货地址", scenario="客户下单后想改地址", status="in_review"
+    )
+
+    def listed(user):
+        login(user)
+        body = client.get("/search/duplicates", query_string={"title": "如何修改收货地址"}).get_json()
+        form = client.get("/articles/new?title=如何修改收货地址").get_data(as_text=True)
+        return [d["id"] for d in body["duplicates"]], form
+
+    ids, form = listed(agent)
+    assert ids == [existing.id]
+    assert f"/articles/{theirs.id}" not in form and "怎样修改收货地址" not in form
+    assert f"/articles/{existing.id}" in form
+    ids, _form = listed(colleague)  # the author of the article in review
+    assert sorted(ids) == sorted([existing.id, theirs.id])
+    ids, _form = listed(lead)
+    assert sorted(ids) == sorted([existing.id, theirs.id])
 
 
 def test_review_page_shows_possible_duplicates_to_the_lead(app, db, client, login):
