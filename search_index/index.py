@@ -393,11 +393,12 @@ class SearchIndex:
         weighted["title_bigrams"] = aq.bigrams
         weighted["title_grams"] = weighted["body_grams"] = aq.grams
         scores = snap.ranker.score(weighted)
-        scores[~snap.filter_mask(statuses, category, tag, audience)] = 0.0
+        mask = snap.filter_mask(statuses, category, tag, audience)
+        scores[~mask] = 0.0
         matched = np.flatnonzero(scores > 0)
         ranking.total = int(matched.size)
         if ranking.total < SUGGEST_BELOW:
-            ranking.suggestion = suggest(snap, aq.text)
+            ranking.suggestion = suggest(snap, aq.text, mask)
         if want <= 0 or matched.size == 0:
             return ranking
         cand_scores = rerank_by_title_overlap(snap, aq, matched, scores[matched])

@@ -192,6 +192,17 @@ class Snapshot:
         """In how many documents the unstemmed word occurs (title, scenario, tags)."""
         return sum(d.get(word, 0) for d in self._spell)
 
+    def has_visible(self, fieldname: str, term: str, mask: np.ndarray) -> bool:
+        """Whether a document passing ``mask`` (a :meth:`filter_mask`) has ``term`` in ``fieldname``; reads the
+        postings only up to the first such document and caches nothing."""
+        for seg_reader, offset in self.reader.leaf_readers():
+            if (fieldname, term) not in seg_reader:
+                continue
+            for local in seg_reader.postings(fieldname, term).all_ids():
+                if mask[offset + local]:
+                    return True
+        return False
+
     def spell_chars(self) -> set[str]:
         """Every Han character of the spelling vocabulary (substitution candidates for typos)."""
         if self._spell_chars is None:

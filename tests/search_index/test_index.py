@@ -205,6 +205,16 @@ def test_did_you_mean(ix):
     assert ix.search("forgotten password").suggestion is None
 
 
+def test_did_you_mean_never_suggests_a_word_only_unpublished_work_contains(ix):
+    """Agents search published articles only; "delete" and "account" occur only in an article in review, so a
+    correction must not reveal them to an agent, while a lead searching every status gets it."""
+    assert ix.search("delette acount").suggestion is None
+    assert ix.search("delette acount", statuses=None).suggestion == "delete account"
+    assert ix.search("delette pasword").suggestion == "delette password"  # corrected from published text
+    # A real word of an unpublished article is not "corrected" into a visible one ("提升" only in a draft).
+    assert ix.search("额渡怎么提升").suggestion is None
+
+
 @pytest.mark.parametrize(
     "query",
     [
