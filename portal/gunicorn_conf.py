@@ -18,6 +18,10 @@ from portal.config import semantic_setting
 #: first embedding), so each worker loads it itself.
 FORK_SAFE_MODELS = ("use",)
 
+#: The access log leaves out query strings and the referrer (which carries them too): a search URL holds what
+#: an agent pasted, often a customer's phone or ID number (see articles/search/privacy.py).
+access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(L)s "%(a)s"'
+
 
 def on_starting(server) -> None:  # gunicorn hook: in the master, before any worker exists
     from search_index.analyzer import warm_up

@@ -14,7 +14,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -41,6 +41,8 @@ WITH_UNPUBLISHED: tuple[str, ...] = ("published", "in_review", "draft")
 #: Roles that may include unpublished articles (admins hold every right).
 UNPUBLISHED_ROLES = frozenset({"lead", "admin"})
 
+#: ``mask_logged(session, query) -> query`` with personal data masked (see :class:`SearchEngine`).
+MaskLogged = Callable[[Session, str], str]
 SYNONYMS_KEY = "synonyms"
 USERDICT_KEY = "userdict"
 #: Limits of the admin-edited lists (a typo must not make every worker load megabytes).
@@ -205,12 +207,15 @@ class SearchEngine:
         sync: IndexSync | None = None,
         settings: SettingsCache | None = None,
         vectors: VectorStore | None = None,
+        mask_logged: MaskLogged | None = None,
     ):
         self.index = index
         self.sync = sync
         self.settings = settings
         #: The semantic side (model, vector matrix); ``None`` or disabled means lexical search only.
         self.vectors = vectors
+        #: Masks personal data in a query before the search log stores it (agents paste customers' words).
+        self.mask_logged = mask_logged
 
     def prepare(self, session: Session) -> None:
         """Before a search: apply index changes of other workers/nodes and reload edited settings."""
@@ -372,7 +377,8 @@ def search_articles(
     Agents and QA find published articles only; leads and admins also drafts and articles in review
     when ``include_unpublished`` (silently ignored for others).  ``category`` and ``tag`` are exact
     filters.  With ``log_source`` ("page", "api") the first page of a non-empty query is written to the
-    search log (``outcome.log_id``) for analytics and click tracking.  Only flushes.
+    search log (``outcome.log_id``) for analytics and click tracking, through the engine's ``mask_logged``
+    (personal data never reaches the log).  Only flushes.
     """
     roles = set(actor_roles)
     statuses = WITH_UNPUBLISHED if include_unpublished and can_include_unpublished(roles) else PUBLISHED_ONLY
@@ -393,9 +399,11 @@ def search_articles(
     )
     outcome.total, outcome.hits, outcome.suggestion = results.total, list(results.hits), results.suggestion
     if log_source and offset == 0:
+        mask = engine.mask_logged if isinstance(engine, SearchEngine) else None
+        logged = mask(session, text) if mask is not None else text
         entry = SearchLog(
-            query=text[:LOG_QUERY_MAX],
-            query_norm=normalize_query(text) or text[:LOG_QUERY_MAX],
+            query=logged[:LOG_QUERY_MAX],
+            query_norm=normalize_query(logged) or logged[:LOG_QUERY_MAX],
             user_id=actor_id,
             source=log_source[:10],
             result_count=results.total,

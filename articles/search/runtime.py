@@ -15,6 +15,7 @@ from typing import Any
 from flask import Flask, current_app
 from sqlmodel import Session, select
 
+from articles.search.privacy import mask_logged_query
 from search_index import changes as index_changes
 from search_index.index import SearchIndex
 from search_index.service import SearchEngine, SettingsCache
@@ -78,7 +79,7 @@ def get_search_engine(app: Flask | None = None) -> SearchEngine:
         background=not testing,
         eager=testing,
     )
-    engine = SearchEngine(index, sync, SettingsCache(), vectors)
+    engine = SearchEngine(index, sync, SettingsCache(), vectors, mask_logged=mask_logged_query)
     if not testing and vectors.setting != "off":
         vectors.start_in_background(lambda: vector_candidates(db_engine))
     app.extensions[_KEY] = (os.getpid(), engine)

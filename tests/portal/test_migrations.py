@@ -54,3 +54,25 @@ def test_upgrade_is_idempotent(app, empty_database_url):
     migrate.upgrade(engine)
     assert "users" in inspect(engine).get_table_names()
     engine.dispose()
+
+
+def test_upgrade_masks_personal_data_already_in_the_search_log(app, empty_database_url):
+    """Rows logged before queries were masked (search_0002) are masked by the upgrade; clean rows stay as
+    they are."""
+    engine = create_engine(empty_database_url)
+    migrate.upgrade(engine, "search_0002")
+    insert = text(
+        "INSERT INTO search_log (query, query_norm, source, result_count, created_at) "
+        "VALUES (:q, :n, 'page', 1, CURRENT_TIMESTAMP)"
+    )
+    with engine.begin() as conn:
+        conn.execute(insert, {"q": "客户13812345678还款失败", "n": "客户13812345678还款失败"})
+        conn.execute(insert, {"q": "花呗怎么还款", "n": "花呗怎么还款"})
+    migrate.upgrade(engine)
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT query, query_norm FROM search_log ORDER BY id")).all()
+    assert [tuple(r) for r in rows] == [
+        ("客户138****5678还款失败", "客户138****5678还款失败"),
+        ("花呗怎么还款", "花呗怎么还款"),
+    ]
+    engine.dispose()

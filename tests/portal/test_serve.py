@@ -27,6 +27,14 @@ def test_workers_share_the_dictionary_and_the_model_loaded_by_the_master(tmp_pat
         )
         wait(lambda: len(worker_pids(master.pid)) == 2, "two workers")
         assert call(port, "GET", "/healthz")[0] == 200
+        # A search URL carries what the agent pasted, often the customer's phone or ID number: the access
+        # log keeps the path, never the query string.
+        status, _body = call(
+            port, "GET", "/api/v1/search?q=%E5%AE%A2%E6%88%B7%2013812345678%20110105199003070024"
+        )
+        assert status == 401  # no token; the request is logged all the same
+        wait(lambda: "GET /api/v1/search" in log.read_text(), "the access log line of the search")
+        assert "13812345678" not in log.read_text() and "110105199003070024" not in log.read_text()
         for pid in worker_pids(master.pid):
             kib = _memory_kib(pid)
             # ~120 MB of model and ~65 MB of dictionary are shared by the master and both workers, so each

@@ -7,6 +7,7 @@ from urllib.parse import parse_qs, urlparse
 
 from sqlmodel import select
 
+from qa.masking_patterns import add_masking_pattern
 from search_index.models import SearchLog
 from tests.factories import make_article, make_category
 from tests.search.helpers import people, published
@@ -160,3 +161,31 @@ def test_invalid_synonym_lines_are_rejected_with_their_line_number(app, db, clie
     assert "one word a line" in page
     response = client.post("/admin/search/synonyms", data={"synonyms": "", "userdict": ""}, csrf=False)
     assert response.status_code == 400
+
+
+def test_the_search_log_never_stores_a_customers_personal_data(app, db, client, login, api):
+    """Agents paste the customer's own words: phone, ID and card numbers, e-mail addresses and the admin's
+    extra patterns are masked before the query is logged (page and API), while the search itself still sees
+    the whole text and the page shows what the agent typed."""
+    agent, lead, admin = people(db)
+    published(db, agent, lead, "花呗怎么还款", scenario="客户询问花呗账单如何还款")
+    add_masking_pattern(db, admin, "会员号", r"VIP\d{6}")
+    db.commit()
+    pasted = "客户13812345678说花呗还款失败 身份证11010519491231002X 卡6222021234567890128 a.b@example.com VIP123456"
+    login(agent)
+    page = client.get("/search", query_string={"q": pasted})
+    assert page.status_code == 200 and "13812345678" in page.get_data(as_text=True)
+    assert api(agent).get("/search", query_string={"q": pasted}).status_code == 200
+    logs = _logs(db)
+    assert [log.source for log in logs] == ["page", "api"]
+    for log in logs:
+        for secret in (
+            "13812345678",
+            "110105199003070024",
+            "6222021234567890123",
+            "a.b@example.com",
+            "VIP123456",
+        ):
+            assert secret not in log.query and secret.lower() not in log.query_norm
+        assert "138****5678" in log.query and "花呗还款失败" in log.query
+        assert log.result_count >= 1
