@@ -301,7 +301,8 @@ class SearchIndex:
         :param category: exact category filter (normalised: case and full-width forms do not matter).
         :param tag: exact tag filter, same normalisation.
         :param audience: ``"internal"`` or ``"public"``; ``None`` means both.
-        :param limit: page size (capped at :data:`~search_index.results.MAX_LIMIT`); ``offset``: results to skip.
+        :param limit: page size (capped at :data:`~search_index.results.MAX_LIMIT`);
+            ``offset``: results to skip.
         :param synonyms: a :class:`SynonymMap` for this query; ``None`` uses the index's map,
             ``SynonymMap.empty()`` switches synonyms off.
         :returns: :class:`SearchResults` with ``total`` matches, one page of ``hits`` (score order) and a

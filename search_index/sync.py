@@ -207,8 +207,9 @@ class IndexSync:
         """
         applied = 0
         with self.locked(timeout):
-            waiting = len(self.pending())
-            missed = self.iter_docs is not None and self.missed_pruned_changes()
+            with Session(self.engine, expire_on_commit=False) as session:
+                waiting = len(self.pending(session))
+                missed = self.iter_docs is not None and self.missed_pruned_changes(session)
             if self.iter_docs is not None and (waiting > REBUILD_ABOVE or missed):
                 n = self._rebuild_locked(None)
                 applied += waiting - len(self.pending())

@@ -6,11 +6,11 @@ Flask-free (DESIGN §2, §5).  The pieces of :mod:`search_index.semantic` (embed
 - Vectors live in ``search_vectors`` (:class:`~search_index.models.SearchVector`), so every worker and node
   shares them; each worker holds them in one :class:`~search_index.matrix.VectorMatrix`.
 - After a commit that changed articles (the same ``search_changes`` feed as the index), :meth:`VectorStore.
-  catch_up` loads the changed documents, re-embeds only those whose :func:`vector_hash` differs from the
+  catch_up` loads the changed documents, re-embeds only those whose :func:`~search_index.vector_rows.vector_hash` differs from the
   stored row (a short transaction of its own per batch), and updates this worker's matrix.  Other workers and
   nodes replay the same feed with a per-worker in-memory cursor and mostly just read the stored rows.
-- Drafts, articles in review and published ones have vectors (:data:`search_index.vector_rows.VECTOR_STATUSES`); archived, rejected
-  and deleted ones lose theirs.
+- Drafts, articles in review and published ones have vectors (:data:`search_index.vector_rows.VECTOR_STATUSES`);
+  archived, rejected and deleted ones lose theirs.  The rows themselves are :mod:`search_index.vector_rows`.
 - Missing vectors (an article embedded by nobody yet, a model switch, a bulk import) are computed lazily in a
   background thread and never make a search fail.
 - Every failure of the model degrades to lexical search (:meth:`VectorStore.status` says why).
@@ -364,9 +364,11 @@ class VectorStore:
         with Session(self.engine) as session:
             stale = [i for i in session.exec(select(SearchVector.article_id)).all() if i not in keep]
         delete_rows(self.engine, stale)
-        matrix = VectorMatrix(self.embedder.dim)
-        if done:
-            matrix = VectorMatrix.from_arrays([i for i, _h, _v in done], np.vstack([v for _i, _h, v in done]))
+        matrix = (
+            VectorMatrix.from_arrays([i for i, _h, _v in done], np.vstack([v for _i, _h, v in done]))
+            if done
+            else VectorMatrix(self.embedder.dim)
+        )
         with self._lock:
             self.matrix, self._hashes, self._loaded = matrix, {i: h for i, h, _v in done}, True
             self._cursor = cursor
