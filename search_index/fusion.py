@@ -9,7 +9,9 @@ Filters (status, category, audience) must be applied on both sides *before* fusi
 ``VectorMatrix.top_k(allowed_ids=...)``); :func:`fuse` additionally drops anything outside ``allowed_ids`` so
 a side that forgot cannot leak a filtered-out article.
 
-Tuning: see :data:`TUNING` (benchmarks/semantic_bench.py, dev queries only, never stored).
+Tuning: see :data:`TUNING` (benchmarks/semantic_bench.py, dev queries only, never stored). Queries with
+Chinese characters are ranked by :mod:`search_index.learned_fusion` instead when its model file loads; this
+weighted sum serves every other query and is the fallback.
 """
 
 from __future__ import annotations

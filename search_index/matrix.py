@@ -132,6 +132,16 @@ class VectorMatrix:
             row = self._row.get(item_id)
             return None if row is None else self._vecs[row].astype(np.float32)
 
+    def cosines(self, query: np.ndarray, ids: Iterable[Any]) -> dict[Any, float]:
+        """``{id: cosine with query}`` for the ids that have a vector (the exact, full-width cosine)."""
+        with self._lock:
+            pairs = [(i, self._row[i]) for i in ids if i in self._row]
+            if not pairs:
+                return {}
+            rows = self._vecs[[r for _, r in pairs]].astype(np.float32)
+        values = rows @ np.asarray(query, dtype=np.float32)
+        return {i: float(v) for (i, _), v in zip(pairs, values, strict=True)}
+
     def missing(self, ids: Iterable[Any]) -> list[Any]:
         """The ids among ``ids`` that have no vector yet (to embed lazily)."""
         with self._lock:

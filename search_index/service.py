@@ -3,9 +3,9 @@
 Flask-free: callers pass the session, the per-process :class:`SearchEngine` (or a bare
 :class:`~search_index.index.SearchIndex`) and who is asking.  The web layer owns the commit.
 
-Hook for the semantic signal: :func:`search_articles` gets the lexical page from
-``SearchIndex.search``; fusing a vector ranking belongs in :func:`_ranked_hits` (see its docstring),
-so the page, the API, the CLI and the benchmark all get the fused ranking at once.
+:func:`search_articles` gets its page from :func:`search_index.hybrid.ranked_hits` (lexical, fused
+with the semantic ranking when a model is loaded), so the page, the API, the CLI and the benchmark all
+get the same ranking.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Collection, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,12 +24,13 @@ from sqlmodel import Session, select
 
 from . import analyzer
 from .analyzer import load_user_dictionary
-from .fusion import LEXICAL_DEPTH, SEMANTIC_DEPTH, fuse
+from .hybrid import ranked_hits
 from .index import SearchIndex
+from .learned_fusion import TreeEnsemble, load_model
 from .models import LOG_FILTER_MAX, LOG_QUERY_MAX, SearchLog, SearchSetting
 from .normalize import normalize_text
-from .results import MAX_LIMIT, LexicalRanking, SearchHit, SearchResults
-from .sync import IndexSync, empty_safe
+from .results import SearchHit
+from .sync import IndexSync
 from .synonyms import SynonymMap, default_synonyms
 from .vectors import VectorStore
 
@@ -48,6 +49,9 @@ USERDICT_KEY = "userdict"
 #: Limits of the admin-edited lists (a typo must not make every worker load megabytes).
 MAX_SETTING_LINES = 5000
 MAX_WORD_CHARS = 30
+
+#: "Load the shipped learned-fusion model" (the default of :class:`SearchEngine`).
+DEFAULT_MODEL = object()
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -208,6 +212,7 @@ class SearchEngine:
         settings: SettingsCache | None = None,
         vectors: VectorStore | None = None,
         mask_logged: MaskLogged | None = None,
+        fusion_model: TreeEnsemble | object | None = DEFAULT_MODEL,
     ):
         self.index = index
         self.sync = sync
@@ -216,6 +221,8 @@ class SearchEngine:
         self.vectors = vectors
         #: Masks personal data in a query before the search log stores it (agents paste customers' words).
         self.mask_logged = mask_logged
+        #: The learned fusion of Chinese queries (``None``: the weighted sum for every query).
+        self.fusion_model = load_model() if fusion_model is DEFAULT_MODEL else fusion_model
 
     def prepare(self, session: Session) -> None:
         """Before a search: apply index changes of other workers/nodes and reload edited settings."""
@@ -255,109 +262,6 @@ class SearchOutcome:
         return len(self.hits)
 
 
-def _ranked_hits(
-    engine: SearchEngine | SearchIndex,
-    query: str,
-    *,
-    statuses: tuple[str, ...],
-    category: str | None,
-    tag: str | None,
-    limit: int,
-    offset: int,
-) -> SearchResults:
-    """The ranked page: the lexical ranking of :meth:`SearchIndex.search`, fused with the semantic ranking
-    (:mod:`search_index.fusion`) when the engine has a loaded model.  Any semantic failure gives the lexical
-    page (logged once per process)."""
-    index = engine.index if isinstance(engine, SearchEngine) else engine
-    synonyms = engine.synonyms if isinstance(engine, SearchEngine) else None
-    vectors = engine.vectors if isinstance(engine, SearchEngine) else None
-    empty = SearchResults(query=query, total=0, offset=offset, limit=limit)
-
-    def lexical(lim: int, off: int) -> SearchResults:
-        return empty_safe(
-            index,
-            lambda: index.search(
-                query, statuses=statuses, category=category, tag=tag, limit=lim, offset=off, synonyms=synonyms
-            ),
-            empty,
-        )
-
-    if vectors is None or not vectors.enabled or offset + limit > MAX_LIMIT:
-        return lexical(limit, offset)
-    lex = empty_safe(
-        index,
-        lambda: index.rank(
-            query,
-            statuses=statuses,
-            category=category,
-            tag=tag,
-            limit=max(LEXICAL_DEPTH, offset + limit),
-            synonyms=synonyms,
-        ),
-        None,
-    )
-    if lex is None:  # an index without any segment yet
-        return empty
-    try:
-        return _fused(index, vectors, query, lex, statuses, category, tag, limit, offset)
-    except Exception:
-        vectors._fail("fused search")
-        out = lexical(limit, offset)
-        return out
-
-
-def _fused(
-    index: SearchIndex,
-    vectors: VectorStore,
-    query: str,
-    lex: LexicalRanking,
-    statuses: tuple[str, ...],
-    category: str | None,
-    tag: str | None,
-    limit: int,
-    offset: int,
-) -> SearchResults:
-    """Fuse the lexical top ``LEXICAL_DEPTH`` with the semantic top ``SEMANTIC_DEPTH`` (same filters).
-
-    Only the page shown gets hits (stored fields, snippets); the rest of both rankings is ids and scores.
-    """
-    narrow = category is not None or tag is not None
-    sem_all = vectors.search(query, k=20 * SEMANTIC_DEPTH if narrow else 4 * SEMANTIC_DEPTH)
-    allowed = index.visible(
-        [i for i, _ in sem_all],
-        statuses=statuses,
-        category=category,
-        tag=tag,
-        want=SEMANTIC_DEPTH,
-        ranking=lex,
-    ).docnums
-    semantic_side = [(i, s) for i, s in sem_all if i in allowed][:SEMANTIC_DEPTH]
-    lexical_side = [(item_id, score) for item_id, _docnum, score in lex.docs]
-    # Lexical hits this worker has no vector for yet are embedded in the background.
-    vectors.note_missing([item_id for item_id, _s in lexical_side[:LEXICAL_DEPTH]])
-    fused = fuse(lexical_side[:LEXICAL_DEPTH], semantic_side)
-    lexical_docnums = {item_id: (docnum, score) for item_id, docnum, score in lex.docs}
-    fused_ids = {i for i, _ in fused}
-    # Below the fused head, the rest of the lexical ranking keeps its order.
-    ranking = fused + [(i, s) for i, s in lexical_side[LEXICAL_DEPTH:] if i not in fused_ids]
-    extra = sum(1 for i, _ in fused if i not in lexical_docnums)
-    hits = []
-    for item_id, score in ranking[offset : offset + limit]:
-        # Both sides' document numbers are of the lexical ranking's generation.
-        docnum = lexical_docnums[item_id][0] if item_id in lexical_docnums else allowed[item_id]
-        hit = index.hit(lex, docnum, score)
-        hits.append(replace(hit, score=round(float(score), 4)))
-    return SearchResults(
-        query=lex.query,
-        total=lex.total + extra,
-        hits=hits,
-        suggestion=lex.suggestion,
-        offset=offset,
-        limit=limit,
-        terms=lex.terms,
-    )
-
-
 def search_articles(
     session: Session,
     engine: SearchEngine | SearchIndex,
@@ -394,8 +298,18 @@ def search_articles(
         return outcome
     if isinstance(engine, SearchEngine):
         engine.prepare(session)
-    results = _ranked_hits(
-        engine, text, statuses=statuses, category=category, tag=tag, limit=limit, offset=offset
+    full = isinstance(engine, SearchEngine)
+    results = ranked_hits(
+        engine.index if full else engine,
+        text,
+        synonyms=engine.synonyms if full else None,
+        vectors=engine.vectors if full else None,
+        fusion_model=engine.fusion_model if full else None,
+        statuses=statuses,
+        category=category,
+        tag=tag,
+        limit=limit,
+        offset=offset,
     )
     outcome.total, outcome.hits, outcome.suggestion = results.total, list(results.hits), results.suggestion
     if log_source and offset == 0:

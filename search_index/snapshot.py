@@ -86,6 +86,9 @@ class Snapshot:
         self._segdocs = [docs for _offset, docs in segments]
         self._masks: dict[tuple, np.ndarray] = {}
         self._spell_chars: set[str] | None = None
+        #: Caches that later ranking stages keep for this generation (e.g. the learned fusion's idf table);
+        #: they go away with the snapshot. Values must not refer back to the snapshot (no cycles).
+        self.memo: dict[str, Any] = {}
         self.alive = self._alive_mask()
 
     def _alive_mask(self) -> np.ndarray:

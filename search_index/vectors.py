@@ -401,6 +401,13 @@ class VectorStore:
             (i, c) for i, c in semantic.semantic_search(self.embedder, self.matrix, query, k) if c >= floor
         ]
 
+    def cosines(self, query: str, ids: Iterable[Any]) -> dict[Any, float]:
+        """Query-article cosines for the given ids (those without a vector are left out); the query's
+        vector comes from the embedder's cache when :meth:`search` just embedded it."""
+        if not self.enabled or not semantic.clean_text(query, 1):
+            return {}
+        return self.matrix.cosines(self.embedder.embed_query(query), ids)
+
     def thresholds(self) -> tuple[float, float]:
         return thresholds_for(self.model_name)
 

@@ -118,9 +118,11 @@ def synonyms():
         status = 400
     from search_index.synonyms import default_synonyms
 
-    vectors = get_search_engine().vectors
+    search_engine = get_search_engine()
+    vectors = search_engine.vectors
     return render_template(
         "search/synonyms.html",
+        fusion=search_engine.fusion_model,
         form=form,
         errors=errors,
         bundled_rules=len(default_synonyms().rules),
