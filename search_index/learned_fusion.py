@@ -69,7 +69,7 @@ Trained and measured with benchmarks/train_fusion.py (zh dev queries only, held 
 Candidates = lexical top 50 + semantic top 50 of the portal's own search (8,455 articles, `use`); labels = the
 query's answer article; LightGBM lambdarank. Measured on two folds split by answer article (a cluster of
 paraphrases is never on both sides), each fold ranked by the model trained on the other:
-  all 4,258 zh dev queries: weighted sum 0.2394, learned 0.2773-0.2782 (three runs), plain Whoosh in the same
+  all 4,258 zh dev queries: weighted sum 0.2394, learned 0.2766-0.2782 (three runs), plain Whoosh in the same
   run 0.1750 -> 1.58x (the weighted sum: 1.37x). Trained on all dev queries, the shipped model scores 0.315
   on them: an in-sample figure, not a measure of unseen queries.
 What was tried on the same folds (MRR@10, learned):
