@@ -67,6 +67,7 @@ def collect(workdir: Path, model: str, whoosh: bool = False):
     from portal.db import get_engine
     from search_index import hybrid
     from search_index.fusion import fuse
+    from search_index.learned_fusion import LEARNED_DEPTH
     from search_index.vectors import VectorStore
 
     articles, queries = sb.load_dataset("zh", scale=False)
@@ -90,13 +91,15 @@ def collect(workdir: Path, model: str, whoosh: bool = False):
         lex = hybrid.lexical_ranking(engine.index, q["query"], engine.synonyms, ("published",), None, None, K)
         sides = hybrid.fusion_sides(engine.index, store, q["query"], lex, ("published",), None, None)
         t1 = time.perf_counter()
-        ids, X = hybrid.learned_features(store, q["query"], lex, sides)
+        weighted_ranking = fuse(sides.lexical[:50], sides.semantic)
+        top = [i for i, _ in weighted_ranking[:LEARNED_DEPTH]]
+        ids, X = hybrid.learned_features(store, q["query"], lex, sides, top)
         spent["features"] += time.perf_counter() - t1
         if engine.fusion_model is not None:
             t1 = time.perf_counter()
             engine.fusion_model.predict(X)
             spent["predict"] += time.perf_counter() - t1
-        weighted = [id_of[i] for i, _ in fuse(sides.lexical[:50], sides.semantic)[:K]]
+        weighted = [id_of[i] for i, _ in weighted_ranking[:K]]
         answer = q["relevant"][0]
         rows.append(
             {

@@ -19,7 +19,7 @@ import numpy as np
 
 from .fusion import LEXICAL_DEPTH, SEMANTIC_DEPTH, fuse
 from .index import SearchIndex
-from .learned_fusion import IdfTable, TreeEnsemble, feature_matrix, learned_ranking
+from .learned_fusion import LEARNED_DEPTH, IdfTable, TreeEnsemble, feature_matrix, learned_ranking
 from .normalize import HAN_CHAR
 from .results import MAX_LIMIT, LexicalRanking, SearchResults
 from .sync import empty_safe
@@ -142,19 +142,25 @@ def fusion_sides(
 
 
 def learned_features(
-    vectors: VectorStore, query: str, lex: LexicalRanking, sides: FusionSides
+    vectors: VectorStore, query: str, lex: LexicalRanking, sides: FusionSides, candidates: list[Hashable]
 ) -> tuple[list[Hashable], np.ndarray]:
-    """The learned fusion's candidates and :data:`~search_index.learned_fusion.FEATURES` rows, exactly as
-    a search computes them (``benchmarks/train_fusion.py`` trains on this function's output)."""
+    """The :data:`~search_index.learned_fusion.FEATURES` rows of ``candidates``, exactly as a search computes
+    them (``benchmarks/train_fusion.py`` trains on this function's output)."""
     snap = lex.snap
-    lexical = sides.lexical[:LEXICAL_DEPTH]
-    candidates = {i for i, _ in lexical} | {i for i, _ in sides.semantic}
     titles = {i: snap.head(sides.docnums[i])[0] for i in candidates}
     idf = snap.memo.get("fusion_idf")
     if idf is None:
         idf = snap.memo.setdefault("fusion_idf", IdfTable(partial(snap.ranker.df, IDF_FIELD), snap.ndocs))
     query_han = "".join(HAN_CHAR.findall(lex.aq.text))
-    return feature_matrix(query_han, lexical, sides.semantic, titles, vectors.cosines(query, candidates), idf)
+    return feature_matrix(
+        query_han,
+        sides.lexical[:LEXICAL_DEPTH],
+        sides.semantic,
+        titles,
+        vectors.cosines(query, candidates),
+        idf,
+        candidates=candidates,
+    )
 
 
 def fused_ranking(
@@ -166,23 +172,25 @@ def fused_ranking(
 ) -> list[tuple[Hashable, float]]:
     """The whole ranking: the fused head, then the rest of the lexical ranking in its order.
 
-    A failing learned model costs only its own stage: the weighted sum takes over (logged once per
-    process).
+    The head is the weighted sum; for a Chinese query its top :data:`LEARNED_DEPTH` are re-ordered by the
+    learned model. A failing learned model costs only its own stage: the weighted sum stays (logged once
+    per process).
     """
-    head = None
+    head = fuse(sides.lexical[:LEXICAL_DEPTH], sides.semantic)
     if (
-        fusion_model is not None
+        head
+        and fusion_model is not None
         and fusion_model.serves(vectors.model_name)
         and HAN_CHAR.search(lex.aq.text)
-        and (sides.lexical or sides.semantic)
     ):
         try:
-            ids, X = learned_features(vectors, query, lex, sides)
-            head = learned_ranking(ids, X, fusion_model)
+            top = [i for i, _ in head[:LEARNED_DEPTH]]
+            learned = learned_ranking(top, learned_features(vectors, query, lex, sides, top)[1], fusion_model)
+            # Scores stay monotonic down the page: the rest of the head sits just below the learned part.
+            floor = learned[-1][1] - 1.0
+            head = learned + [(i, floor + s) for i, s in head[LEARNED_DEPTH:]]
         except Exception:
             _learned_failed()
-    if head is None:
-        head = fuse(sides.lexical[:LEXICAL_DEPTH], sides.semantic)
     in_head = {i for i, _ in head}
     return head + [(i, s) for i, s in sides.lexical[LEXICAL_DEPTH:] if i not in in_head]
 

@@ -34,6 +34,9 @@ DEFAULT_MODEL_PATH = Path(__file__).with_name("data") / "fusion_zh.json"
 MODEL_FORMAT = 1
 #: Negation characters: "没有收到" and "收到" are opposite questions with almost the same characters.
 NEGATIONS = frozenset("不没未无别非")
+#: The learned model re-orders the weighted sum's top LEARNED_DEPTH (of ~80 candidates on both sides):
+#: held-out MRR@10 0.2765 at 40 vs 0.2770 with all of them, for half the feature work.
+LEARNED_DEPTH = 40
 #: Rank offset of the reciprocal-rank features (as RRF_K in :mod:`search_index.fusion`).
 RANK_OFFSET = 3
 
@@ -66,12 +69,14 @@ FEATURES: tuple[str, ...] = (
 
 TUNING = """
 Trained and measured with benchmarks/train_fusion.py (zh dev queries only, held in memory, never stored).
-Candidates = lexical top 50 + semantic top 50 of the portal's own search (8,455 articles, `use`); labels = the
-query's answer article; LightGBM lambdarank. Measured on two folds split by answer article (a cluster of
-paraphrases is never on both sides), each fold ranked by the model trained on the other:
-  all 4,258 zh dev queries: weighted sum 0.2394, learned 0.2766-0.2782 (three runs), plain Whoosh in the same
-  run 0.1750 -> 1.58x (the weighted sum: 1.37x). Trained on all dev queries, the shipped model scores 0.315
-  on them: an in-sample figure, not a measure of unseen queries.
+Candidates = the weighted sum's top 40 of the lexical top 50 + semantic top 50 of the portal's own search (8,455
+articles, `use`); labels = the query's answer article; LightGBM lambdarank. Measured on two folds split by
+answer article (a cluster of paraphrases is never on both sides), each fold ranked by the model trained on the
+other:
+  all 4,258 zh dev queries: weighted sum 0.2394; learned over all ~80 candidates 0.2766-0.2782 (three runs: the
+  trees differ slightly from run to run, as the cosines differ in their last bits); learned over the top 40
+  (shipped) 0.2766, plain Whoosh in the same run 0.1750 -> 1.58x (the weighted sum: 1.37x). Trained on all dev
+  queries, the shipped model scores 0.325 on them: an in-sample figure, not a measure of unseen queries.
 What was tried on the same folds (MRR@10, learned):
   model: logistic regression on the same features 0.258; LightGBM with num_leaves 31 0.260, 15 0.271,
       7 0.278 (shipped: 7 leaves, min_data_in_leaf 300, L2 10, 150 rounds at rate 0.1 with 0.8 row and
@@ -87,7 +92,9 @@ What was tried on the same folds (MRR@10, learned):
       dev pairs themselves compressed into a matrix rather than a general means, and it moved English
       semantic MRR 0.869 -> 0.85: a knowledge base about other things would be ranked by what this one
       taught it.
-Cost per Chinese search (8,455 articles): features ~2-4 ms of Python for ~90 candidates, the model ~0.7 ms.
+  candidates: the weighted sum's top 25 0.2755, top 40 0.2765, all ~80 0.2770 (one set of features, same folds).
+Cost per Chinese search (8,455 articles, quiet machine): features 1.8 ms of Python for 40 candidates, the
+trees 0.4 ms (2.9 ms and 0.7 ms over all ~80 candidates).
 """
 
 # ----------------------------------------------------------------------------------------------------
@@ -149,13 +156,15 @@ def feature_matrix(
     titles: Mapping[Hashable, str],
     cosines: Mapping[Hashable, float],
     idf: IdfTable,
+    candidates: Sequence[Hashable] | None = None,
 ) -> tuple[list[Hashable], np.ndarray]:
-    """``(ids, X)``: one row of :data:`FEATURES` per candidate (see :func:`candidate_ids`).
+    """``(ids, X)``: one row of :data:`FEATURES` per candidate: ``candidates`` in their order, or by default
+    the union of both sides (:func:`candidate_ids`). Scores and ranks are those of the whole sides.
 
     ``query_han``/``titles`` are Han characters only (normalised); ``cosines`` covers every candidate
     (missing ones count 0); ``idf`` gives the normalised idf of characters and bigrams.
     """
-    ids = candidate_ids(lexical, semantic)
+    ids = list(candidates) if candidates is not None else candidate_ids(lexical, semantic)
     lex_norm, sem_norm = _minmax(lexical), _minmax(semantic)
     lex_rank = {i: r for r, (i, _) in enumerate(lexical, start=1)}
     sem_rank = {i: r for r, (i, _) in enumerate(semantic, start=1)}

@@ -116,3 +116,16 @@ def test_the_admin_page_says_which_fusion_ranks_chinese_queries(app, db, client,
     monkeypatch.setattr(engine(app), "fusion_model", None)
     html = client.get("/admin/search/synonyms").get_data(as_text=True)
     assert "学习融合模型无法加载" in html
+
+
+def test_the_model_reorders_only_the_top_of_the_weighted_sum(app, db, monkeypatch):
+    _corpus(db)
+    monkeypatch.setattr(engine(app), "fusion_model", None)
+    weighted = _titles(app, db, "退款")
+    monkeypatch.setattr(hybrid, "LEARNED_DEPTH", 1)
+    monkeypatch.setattr(engine(app), "fusion_model", _longest_title_first())
+    outcome = search_articles(db, engine(app), "退款", actor_roles=("agent",))
+    # One candidate re-ordered is no re-ordering: below it the weighted order stands, scores still fall.
+    assert [h.title for h in outcome.hits] == weighted
+    scores = [h.score for h in outcome.hits]
+    assert scores == sorted(scores, reverse=True)
