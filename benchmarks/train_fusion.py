@@ -62,11 +62,12 @@ def reciprocal_rank(ranked: list, relevant: set) -> float:
 def collect(workdir: Path, model: str, whoosh: bool = False):
     """Build the portal and return per query (candidate ids, features, relevant ids, the weighted-sum top
     10, the fold 0/1, plain Whoosh's reciprocal rank) and the embedder's name."""
+    from sqlalchemy import text
+
     import portal  # noqa: F401  (first: it imports every package in dependency order)
     from articles.search.runtime import iter_documents, load_documents
     from portal.db import get_engine
     from search_index import hybrid
-    from search_index.fusion import fuse
     from search_index.learned_fusion import LEARNED_DEPTH
     from search_index.vectors import VectorStore
 
@@ -78,9 +79,6 @@ def collect(workdir: Path, model: str, whoosh: bool = False):
     store.rebuild()
     ix.search("花呗")  # loads the settings (synonyms) once, as the first search of a worker does
     engine = ix.engine
-    id_of = {}
-    from sqlalchemy import text
-
     with get_engine(ix.app).connect() as conn:
         id_of = dict(conn.execute(text("select id, external_id from kb_articles")).all())
     plain = sb.ENGINES["whoosh"](articles, "zh", workdir) if whoosh else None
@@ -91,7 +89,7 @@ def collect(workdir: Path, model: str, whoosh: bool = False):
         lex = hybrid.lexical_ranking(engine.index, q["query"], engine.synonyms, ("published",), None, None, K)
         sides = hybrid.fusion_sides(engine.index, store, q["query"], lex, ("published",), None, None)
         t1 = time.perf_counter()
-        weighted_ranking = fuse(sides.lexical[:50], sides.semantic)
+        weighted_ranking = hybrid.weighted_head(sides)
         top = [i for i, _ in weighted_ranking[:LEARNED_DEPTH]]
         ids, X = hybrid.learned_features(store, q["query"], lex, sides, top)
         spent["features"] += time.perf_counter() - t1

@@ -176,14 +176,15 @@ def rrf(
     return out[:limit] if limit is not None else out
 
 
-def _minmax(ranking: list[tuple]) -> dict:
+def minmax(ranking: Ranking) -> dict:
+    """``{id: score scaled to [0, 1] over the list}``; every id 1.0 when the scores are all equal."""
     if not ranking:
         return {}
-    values = [s for _, s in ranking]
+    values = [float(s) for _, s in ranking]
     lo, hi = min(values), max(values)
     if hi - lo <= 1e-12:
         return {i: 1.0 for i, _ in ranking}
-    return {i: (s - lo) / (hi - lo) for i, s in ranking}
+    return {i: (float(s) - lo) / (hi - lo) for i, s in ranking}
 
 
 def weighted_sum(
@@ -202,7 +203,7 @@ def weighted_sum(
     """
     lex = _clean(lexical, allowed_ids, lexical_depth)
     sem = _clean(semantic, allowed_ids, semantic_depth)
-    lex_n, sem_n = _minmax(lex), _minmax(sem)
+    lex_n, sem_n = minmax(lex), minmax(sem)
     best_rank: dict = {}
     for ranking in (lex, sem):
         for rank, (item_id, _s) in enumerate(ranking, start=1):

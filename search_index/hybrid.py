@@ -1,9 +1,10 @@
 """The ranked page of one search: the lexical ranking, fused with the semantic ranking when a model is loaded.
 
 Two fusions (both tuned on the dev queries only, see :mod:`search_index.fusion` and
-:mod:`search_index.learned_fusion`): queries with Chinese characters are ranked by the learned model over
-the union of both sides' candidates when its file loads; any other query, or a portal whose model file is
-missing, gets the weighted sum. Any semantic failure gives the lexical page (logged once per process).
+:mod:`search_index.learned_fusion`): every query gets the weighted sum; for a query with Chinese characters
+the learned model re-orders its top :data:`~search_index.learned_fusion.LEARNED_DEPTH` when the model file
+loads and was trained on this embedder. Any semantic failure gives the lexical page (logged once per
+process).
 """
 
 from __future__ import annotations
@@ -141,6 +142,12 @@ def fusion_sides(
     )
 
 
+def weighted_head(sides: FusionSides) -> list[tuple[Hashable, float]]:
+    """The weighted sum of both sides: the fused head, and the learned model's candidates (its top
+    :data:`~search_index.learned_fusion.LEARNED_DEPTH`)."""
+    return fuse(sides.lexical[:LEXICAL_DEPTH], sides.semantic)
+
+
 def learned_features(
     vectors: VectorStore, query: str, lex: LexicalRanking, sides: FusionSides, candidates: list[Hashable]
 ) -> tuple[list[Hashable], np.ndarray]:
@@ -176,7 +183,7 @@ def fused_ranking(
     learned model. A failing learned model costs only its own stage: the weighted sum stays (logged once
     per process).
     """
-    head = fuse(sides.lexical[:LEXICAL_DEPTH], sides.semantic)
+    head = weighted_head(sides)
     if (
         head
         and fusion_model is not None

@@ -1,4 +1,4 @@
-"""Learned fusion for Chinese queries: a small tree ensemble ranks the union of both sides' candidates.
+"""Learned fusion for Chinese queries: a small tree ensemble re-orders the top of the weighted sum.
 
 The weighted sum of :mod:`search_index.fusion` only sees two scores per article. Customers' paraphrases of
 an FAQ question share *characters* with it more than words, so this stage also looks at how query and
@@ -25,6 +25,8 @@ from pathlib import Path
 
 import numpy as np
 from rapidfuzz.distance import LCSseq
+
+from .fusion import minmax
 
 log = logging.getLogger(__name__)
 
@@ -134,14 +136,6 @@ def _idf_cosine(a: Mapping[str, float], b: Mapping[str, float]) -> float:
     return num / den if den > 0 else 0.0
 
 
-def _minmax(side: Sequence[tuple[Hashable, float]]) -> dict:
-    if not side:
-        return {}
-    values = [float(s) for _, s in side]
-    lo, hi = min(values), max(values)
-    return {i: 1.0 if hi - lo <= 1e-12 else (float(s) - lo) / (hi - lo) for i, s in side}
-
-
 def candidate_ids(
     lexical: Sequence[tuple[Hashable, float]], semantic: Sequence[tuple[Hashable, float]]
 ) -> list[Hashable]:
@@ -165,7 +159,7 @@ def feature_matrix(
     (missing ones count 0); ``idf`` gives the normalised idf of characters and bigrams.
     """
     ids = list(candidates) if candidates is not None else candidate_ids(lexical, semantic)
-    lex_norm, sem_norm = _minmax(lexical), _minmax(semantic)
+    lex_norm, sem_norm = minmax(lexical), minmax(semantic)
     lex_rank = {i: r for r, (i, _) in enumerate(lexical, start=1)}
     sem_rank = {i: r for r, (i, _) in enumerate(semantic, start=1)}
     q = query_han
@@ -369,7 +363,7 @@ def load_model(path: str | Path = DEFAULT_MODEL_PATH) -> TreeEnsemble | None:
 def learned_ranking(
     ids: Sequence[Hashable], X: np.ndarray, model: TreeEnsemble
 ) -> list[tuple[Hashable, float]]:
-    """``[(id, score)]`` best first; ties keep the candidate order (lexical first)."""
+    """``[(id, score)]`` best first; ties keep the candidate order."""
     scores = model.predict(X)
     order = sorted(range(len(ids)), key=lambda k: (-scores[k], k))
     return [(ids[k], float(scores[k])) for k in order]
