@@ -167,6 +167,7 @@ def learned_features(
         vectors.cosines(query, candidates),
         idf,
         candidates=candidates,
+        densities=vectors.densities(candidates),
     )
 
 

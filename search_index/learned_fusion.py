@@ -33,12 +33,15 @@ log = logging.getLogger(__name__)
 #: The model shipped with the portal (trained on the zh dev queries only; see TUNING).
 DEFAULT_MODEL_PATH = Path(__file__).with_name("data") / "fusion_zh.json"
 #: Format version of the model file: bumped when FEATURES change, so an old file is refused, not misread.
-MODEL_FORMAT = 1
+MODEL_FORMAT = 2
 #: Negation characters: "没有收到" and "收到" are opposite questions with almost the same characters.
 NEGATIONS = frozenset("不没未无别非")
 #: The learned model re-orders the weighted sum's top LEARNED_DEPTH (of ~80 candidates on both sides):
 #: held-out MRR@10 0.2765 at 40 vs 0.2770 with all of them, for half the feature work.
 LEARNED_DEPTH = 40
+#: Weight of the neighbour density in ``csls_cosine`` (CSLS: 2 cos - r_query - r_article, halved; the query's
+#: own density is the same for every candidate, so it is left out).
+CSLS_WEIGHT = 0.5
 #: Rank offset of the reciprocal-rank features (as RRF_K in :mod:`search_index.fusion`).
 RANK_OFFSET = 3
 
@@ -67,6 +70,8 @@ FEATURES: tuple[str, ...] = (
     "query_only_chars_idf",
     "title_only_bigrams_idf",
     "query_only_bigrams_idf",
+    "neighbour_density",  # mean cosine of the article to its 10 nearest articles (VectorMatrix.densities)
+    "csls_cosine",  # cosine - CSLS_WEIGHT * neighbour_density: the cosine corrected for crowded neighbourhoods
 )
 
 TUNING = """
@@ -151,13 +156,15 @@ def feature_matrix(
     cosines: Mapping[Hashable, float],
     idf: IdfTable,
     candidates: Sequence[Hashable] | None = None,
+    densities: Mapping[Hashable, float] | None = None,
 ) -> tuple[list[Hashable], np.ndarray]:
     """``(ids, X)``: one row of :data:`FEATURES` per candidate: ``candidates`` in their order, or by default
     the union of both sides (:func:`candidate_ids`). Scores and ranks are those of the whole sides.
 
-    ``query_han``/``titles`` are Han characters only (normalised); ``cosines`` covers every candidate
-    (missing ones count 0); ``idf`` gives the normalised idf of characters and bigrams.
+    ``query_han``/``titles`` are Han characters only (normalised); ``cosines`` and ``densities`` cover every
+    candidate (missing ones count 0); ``idf`` gives the normalised idf of characters and bigrams.
     """
+    densities = densities or {}
     ids = list(candidates) if candidates is not None else candidate_ids(lexical, semantic)
     lex_norm, sem_norm = minmax(lexical), minmax(semantic)
     lex_rank = {i: r for r, (i, _) in enumerate(lexical, start=1)}
@@ -176,6 +183,7 @@ def feature_matrix(
         shared_chars = len(q_chars & t_chars)
         lcs = LCSseq.similarity(q, t) if q and t else 0
         t_weights = {x: idf(x) for x in t_chars | t_bigrams}
+        cosine, density = float(cosines.get(item_id, 0.0)), float(densities.get(item_id, 0.0))
         X[row] = (
             lex_norm.get(item_id, 0.0),
             sem_norm.get(item_id, 0.0),
@@ -183,7 +191,7 @@ def feature_matrix(
             item_id in sem_rank,
             1.0 / (RANK_OFFSET + lex_rank[item_id]) if item_id in lex_rank else 0.0,
             1.0 / (RANK_OFFSET + sem_rank[item_id]) if item_id in sem_rank else 0.0,
-            float(cosines.get(item_id, 0.0)),
+            cosine,
             2.0 * shared_bigrams / (len(q_bigrams) + len(t_bigrams)) if q_bigrams or t_bigrams else 0.0,
             shared_bigrams / len(t_bigrams) if t_bigrams else 0.0,
             shared_bigrams / len(q_bigrams) if q_bigrams else 0.0,
@@ -200,6 +208,8 @@ def feature_matrix(
             sum(q_weights[x] for x in q_chars - t_chars),
             sum(t_weights[x] for x in t_bigrams - q_bigrams),
             sum(q_weights[x] for x in q_bigrams - t_bigrams),
+            density,
+            cosine - CSLS_WEIGHT * density,
         )
     return ids, X
 

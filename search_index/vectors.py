@@ -408,6 +408,10 @@ class VectorStore:
             return {}
         return self.matrix.cosines(self.embedder.embed_query(query), ids)
 
+    def densities(self, ids: Iterable[Any]) -> dict[Any, float]:
+        """Neighbour densities of the given articles (see :meth:`VectorMatrix.densities`)."""
+        return self.matrix.densities(ids) if self.enabled else {}
+
     def thresholds(self) -> tuple[float, float]:
         return thresholds_for(self.model_name)
 

@@ -129,7 +129,8 @@ def test_features_describe_each_candidate():
     semantic = [("loan", 0.8), ("other", 0.6)]
     titles = {"refund": "花呗怎么还款", "loan": "借呗没有到账", "other": "天气"}
     cosines = {"refund": 0.7, "loan": 0.8, "other": 0.6}
-    ids, X = feature_matrix("花呗如何还款", lexical, semantic, titles, cosines, _idf())
+    densities = {"refund": 0.6, "loan": 0.2}  # "other" has no vector yet
+    ids, X = feature_matrix("花呗如何还款", lexical, semantic, titles, cosines, _idf(), densities=densities)
     assert ids == ["refund", "loan", "other"]  # the union, lexical order first
     assert X.shape == (3, len(FEATURES))
     refund, loan, other = X
@@ -138,6 +139,11 @@ def test_features_describe_each_candidate():
     assert refund[COL["lexical_score"]] == 1.0 and loan[COL["lexical_score"]] == 0.0
     assert loan[COL["semantic_score"]] == 1.0 and refund[COL["semantic_rr"]] == 0.0
     assert refund[COL["cosine"]] == pytest.approx(0.7)
+    # The crowded article's cosine is corrected down by half its neighbour density.
+    assert refund[COL["neighbour_density"]] == pytest.approx(0.6)
+    assert refund[COL["csls_cosine"]] == pytest.approx(0.7 - 0.5 * 0.6)
+    assert loan[COL["csls_cosine"]] == pytest.approx(0.8 - 0.5 * 0.2)
+    assert other[COL["neighbour_density"]] == 0.0 and other[COL["csls_cosine"]] == pytest.approx(0.6)
     # 花呗如何还款 / 花呗怎么还款 share 花呗, 还款 of five bigrams each, and 4 of 6 characters in order.
     assert refund[COL["bigram_dice"]] == pytest.approx(2 * 2 / 10)
     assert refund[COL["char_title_cover"]] == pytest.approx(4 / 6)
@@ -164,6 +170,21 @@ def test_the_shipped_model_prefers_the_paraphrased_question():
     query = "我想提前还花呗的钱怎么操作"
     ids, X = feature_matrix(query, lexical, semantic, titles, {"same": 0.8, "other": 0.8}, _idf(8000))
     assert [i for i, _ in learned_ranking(ids, X, model)] == ["same", "other"]
+
+
+def test_the_shipped_model_prefers_the_article_in_a_less_crowded_neighbourhood():
+    """Same title overlap and cosine: the article with many near-duplicates around it is close to many
+    questions that are not about it, so the one that stands alone comes first."""
+    model = lf.load_model(lf.DEFAULT_MODEL_PATH)
+    lexical = [("crowded", 5.0), ("alone", 5.0)]
+    semantic = [("crowded", 0.8), ("alone", 0.8)]
+    titles = {"crowded": "花呗怎么提前还款", "alone": "花呗如何提前还款"}
+    query = "花呗可以提前还款吗"
+    cosines = {"crowded": 0.8, "alone": 0.8}
+    ids, X = feature_matrix(
+        query, lexical, semantic, titles, cosines, _idf(8000), densities={"crowded": 0.75, "alone": 0.45}
+    )
+    assert [i for i, _ in learned_ranking(ids, X, model)] == ["alone", "crowded"]
 
 
 def test_ties_keep_the_candidate_order():

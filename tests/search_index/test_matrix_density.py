@@ -1,0 +1,79 @@
+"""VectorMatrix.densities: the CSLS neighbour density, its memo and the memo's exact invalidation."""
+
+import numpy as np
+import pytest
+
+from search_index.matrix import DENSITY_NEIGHBOURS, VectorMatrix, normalize_rows
+
+
+def _clustered(n: int, dim: int = 16, seed: int = 0) -> np.ndarray:
+    """Rows in a few tight clusters and some loners, so densities differ clearly between rows."""
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(4, dim))
+    rows = centres[rng.integers(0, 4, n)] + 0.3 * rng.normal(size=(n, dim))
+    rows[: n // 5] = rng.normal(size=(n // 5, dim))  # loners
+    return normalize_rows(rows)
+
+
+def _brute_force(matrix: VectorMatrix, item_id) -> float:
+    ids = matrix.ids
+    vecs = np.array([matrix.get(i) for i in ids])
+    cos = vecs @ matrix.get(item_id)
+    others = np.sort(np.array([c for i, c in zip(ids, cos, strict=True) if i != item_id]))[::-1]
+    return float(others[:DENSITY_NEIGHBOURS].mean())
+
+
+def test_density_is_the_mean_of_the_nearest_neighbours_cosines():
+    m = VectorMatrix.from_arrays(range(60), _clustered(60))
+    got = m.densities([0, 30, 59, "unknown"])
+    assert set(got) == {0, 30, 59}  # an id without a vector is left out, not guessed
+    for item_id, value in got.items():
+        assert value == pytest.approx(_brute_force(m, item_id), abs=2e-3)
+    # A loner (row 0) lives in a sparser neighbourhood than a clustered row.
+    assert got[0] < got[59]
+
+
+def test_projected_matrix_finds_the_same_neighbours():
+    vecs = _clustered(400, dim=32, seed=1)
+    exact = VectorMatrix.from_arrays(range(400), vecs)
+    projected = VectorMatrix.from_arrays(range(400), vecs, exact_below=100, coarse_dim=16)
+    ids = list(range(0, 400, 37))
+    want, got = exact.densities(ids), projected.densities(ids)
+    assert projected._proj is not None  # the two-stage path really ran
+    for item_id in ids:
+        assert got[item_id] == pytest.approx(want[item_id], abs=5e-3)
+
+
+def test_memo_follows_additions_replacements_and_removals():
+    """After any change, every memoised density equals a fresh computation on the changed matrix."""
+    vecs = _clustered(80, seed=2)
+    m = VectorMatrix.from_arrays(range(70), vecs[:70])
+    everyone = list(range(70))
+    m.densities(everyone)
+    rng = np.random.default_rng(3)
+    changes = [("set", 70 + i) for i in range(10)] + [("remove", int(i)) for i in rng.choice(70, 8, False)]
+    changes += [("replace", int(i)) for i in rng.choice(range(70, 80), 4, False)]
+    for kind, item_id in changes:
+        if kind == "set":
+            m.set(item_id, vecs[item_id])
+        elif kind == "remove":
+            m.remove(item_id)
+        else:  # move an existing article onto a loner's position: its old neighbours lose it
+            m.set(item_id, vecs[0])
+        current = m.ids
+        memo = m.densities(current)
+        fresh = VectorMatrix.from_arrays(current, np.array([m.get(i) for i in current])).densities(current)
+        assert memo.keys() == fresh.keys()
+        for i in current:
+            assert memo[i] == pytest.approx(fresh[i], abs=2e-3), (kind, item_id, i)
+
+
+def test_tiny_matrices():
+    m = VectorMatrix(3)
+    assert m.densities([]) == {}
+    m.set("only", [1, 0, 0])
+    assert m.densities(["only"]) == {"only": 0.0}  # no neighbour at all
+    m.set("other", [0.6, 0.8, 0])
+    assert m.densities(["only"]) == {"only": pytest.approx(0.6, abs=1e-3)}  # the new row was noticed
+    m.remove("other")
+    assert m.densities(["only"]) == {"only": 0.0}
