@@ -77,6 +77,7 @@ def collect(workdir: Path, model: str, whoosh: bool = False):
     if not store.enabled:
         raise SystemExit(f"semantic model not available: {store.reason}")
     store.rebuild()
+    store.matrix.warm_densities()  # as a worker serving the learned fusion does at start-up
     ix.search("花呗")  # loads the settings (synonyms) once, as the first search of a worker does
     engine = ix.engine
     with get_engine(ix.app).connect() as conn:

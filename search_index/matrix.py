@@ -7,36 +7,14 @@ full rows for their exact scores.
 
 from __future__ import annotations
 
-import contextlib
 import threading
 from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 
-_blas_limit: Any = None
-
-#: Neighbours whose mean cosine is an article's neighbour density (k of CSLS; 5 and 20 measured alike).
-DENSITY_NEIGHBOURS = 10
-#: Coarse candidates re-scored exactly per article when the matrix is PCA-projected (large bases).
-DENSITY_CANDIDATES = 64
-#: float16 rows: cosines within this of an article's k-th neighbour count as reaching it.
-DENSITY_TOLERANCE = 1e-3
-
-
-def single_threaded_blas() -> Any:
-    """A context manager pinning BLAS to one thread (a no-op context if threadpoolctl is unavailable)."""
-    global _blas_limit
-    if _blas_limit is None:
-        try:
-            from threadpoolctl import ThreadpoolController
-
-            # Discovering the BLAS libraries is slow; do it once per process and reuse the controller.
-            controller = ThreadpoolController()
-            _blas_limit = lambda: controller.limit(limits=1, user_api="blas")  # noqa: E731
-        except Exception:
-            _blas_limit = contextlib.nullcontext
-    return _blas_limit()
+from .blas import single_threaded_blas
+from .density import NeighbourDensity
 
 
 def normalize_rows(vecs: np.ndarray) -> np.ndarray:
@@ -52,7 +30,7 @@ def normalize_rows(vecs: np.ndarray) -> np.ndarray:
     return out.astype(np.float32, copy=False)
 
 
-class VectorMatrix:
+class VectorMatrix(NeighbourDensity):
     """All article vectors of one worker in one matrix, for cosine top-k and "similar articles".
 
     Storage is float16 (half the memory of float32). Scoring is two-stage so that a query stays at a few
@@ -327,72 +305,6 @@ class VectorMatrix:
         if vec is None:
             return []
         return self.similar_to_vector(vec, k, threshold, exclude=(item_id,), allowed_ids=allowed_ids)
-
-    # ----- neighbour density -----
-    def densities(self, ids: Iterable[Any]) -> dict[Any, float]:
-        """``{id: neighbour density}`` for the ids that have a vector: the mean cosine of the article to its
-        :data:`DENSITY_NEIGHBOURS` nearest other rows (the "hubness" of CSLS, Conneau et al. 2018).
-
-        An article in a crowded neighbourhood (many near-duplicate questions) is close to many queries
-        that are not about it; ``cosine - density / 2`` corrects for that (see learned_fusion.TUNING).
-        Computed on demand for the asked ids only, in one batch, and memoised; a change of the matrix
-        forgets exactly the memo entries it can alter, so the values always equal a fresh computation.
-        """
-        with self._lock:
-            wanted = [i for i in dict.fromkeys(ids) if i in self._row]
-            todo = [i for i in wanted if i not in self._density]
-            if todo:
-                with single_threaded_blas():
-                    self._compute_densities(todo)
-            return {i: self._density[i][0] for i in wanted}
-
-    def _compute_densities(self, ids: list[Any]) -> None:
-        n, k = len(self._ids), DENSITY_NEIGHBOURS
-        rows = np.array([self._row[i] for i in ids], dtype=np.int64)
-        queries = self._vecs[rows].astype(np.float32)
-        coarse = self._ensure_coarse()[:n]
-        approx = coarse @ self._project(queries).T  # (n, m)
-        approx[rows, np.arange(rows.size)] = -np.inf  # an article is not its own neighbour
-        if self._proj is None:
-            scores = approx
-        else:
-            # Projected regime: the coarse scores pick candidates, the full rows score them exactly.
-            n_cand = min(n, DENSITY_CANDIDATES)
-            cand = (
-                np.argpartition(-approx, n_cand - 1, axis=0)[:n_cand] if n_cand < n else np.arange(n)[:, None]
-            )
-            cand = np.broadcast_to(cand, (n_cand, rows.size))
-            exact = self._vecs[cand.ravel()].astype(np.float32).reshape(n_cand, rows.size, self.dim)
-            scores = np.einsum("cmd,md->cm", exact, queries)
-            scores[cand == rows[None, :]] = -np.inf
-        top = min(k, n - 1)
-        if top <= 0:
-            for item_id in ids:
-                self._density[item_id] = (0.0, -np.inf)
-            return
-        best = -np.partition(-scores, top - 1, axis=0)[:top]  # (top, m), the top values in any order
-        for item_id, mean, kth in zip(ids, best.mean(axis=0), best.min(axis=0), strict=True):
-            # Fewer rows than k: every other row is a neighbour, and any new row would become one.
-            self._density[item_id] = (float(mean), float(kth) if top == k else -np.inf)
-
-    def _forget_densities(self, item_id: Any, new: np.ndarray | None, old: np.ndarray | None) -> None:
-        """Drop the memoised densities that adding ``new`` / removing ``old`` for ``item_id`` can change:
-        those of the article itself and of articles whose k-th best cosine the vector reaches."""
-        self._density.pop(item_id, None)
-        if not self._density:
-            return
-        memo_ids = list(self._density)
-        kth = np.array([self._density[i][1] for i in memo_ids], dtype=np.float32)
-        stale = np.zeros(len(memo_ids), dtype=bool)
-        rows = np.array([self._row[i] for i in memo_ids], dtype=np.int64)
-        for start in range(0, rows.size, 8192):  # chunked: no float32 copy of a large matrix at once
-            part = slice(start, start + 8192)
-            vecs = self._vecs[rows[part]].astype(np.float32)
-            for vec in (new, old):
-                if vec is not None:
-                    stale[part] |= vecs @ vec >= kth[part] - DENSITY_TOLERANCE
-        for i in np.flatnonzero(stale):
-            del self._density[memo_ids[i]]
 
     @property
     def nbytes(self) -> int:

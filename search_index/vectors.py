@@ -31,12 +31,11 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from . import semantic
 from .changes import Cursor, cursor_at_newest, has_new_changes, pending_changes
-from .fusion import min_cosine, thresholds_for
 from .matrix import VectorMatrix
 from .models import SearchVector
-from .semantic import Embedder, article_text, bytes_to_vector, load_model
+from .semantic import Embedder, bytes_to_vector, load_model
+from .vector_queries import VectorQueries
 from .vector_rows import (
     BATCH,
     VectorReport,
@@ -63,7 +62,7 @@ IterDocs = Callable[[Session], Iterable[Mapping[str, Any]]]
 # --- the per-worker store -----------------------------------------------------------------------------
 
 
-class VectorStore:
+class VectorStore(VectorQueries):
     """One worker's semantic state: the model (or why there is none), its matrix, and the sync with the DB."""
 
     def __init__(
@@ -115,9 +114,14 @@ class VectorStore:
                 self._model_ready.set()
         return self.embedder is not None
 
-    def start_in_background(self, known_ids: Callable[[], Iterable[Any]] | None = None) -> threading.Thread:
+    def start_in_background(
+        self, known_ids: Callable[[], Iterable[Any]] | None = None, *, warm_densities: bool = False
+    ) -> threading.Thread:
         """Load the model and the stored vectors in a thread (start-up stays fast; search is lexical until
-        then), and schedule the vectors nobody computed yet (``known_ids``: the ids in the index)."""
+        then), and schedule the vectors nobody computed yet (``known_ids``: the ids in the index).
+
+        ``warm_densities`` (when the learned fusion will ask for them) then computes every article's
+        neighbour density, so that the first searches do not pay for their candidates' densities."""
 
         def run() -> None:
             try:
@@ -126,6 +130,8 @@ class VectorStore:
                         self.load()
                     if known_ids is not None:
                         self.schedule(self.matrix.missing(known_ids()))
+                    if warm_densities:
+                        self.matrix.warm_densities()
             except Exception:
                 self._fail("loading the article vectors")
 
@@ -390,48 +396,3 @@ class VectorStore:
             return
         with Session(self.engine) as own:
             yield own
-
-    # -- queries ------------------------------------------------------------------------------------
-    def search(self, query: str, k: int) -> list[tuple[Any, float]]:
-        """The semantic ranking over every stored vector (filters are applied by the caller)."""
-        if not self.enabled:
-            return []
-        floor = min_cosine(self.model_name, query)
-        return [
-            (i, c) for i, c in semantic.semantic_search(self.embedder, self.matrix, query, k) if c >= floor
-        ]
-
-    def cosines(self, query: str, ids: Iterable[Any]) -> dict[Any, float]:
-        """Query-article cosines for the given ids (those without a vector are left out); the query's
-        vector comes from the embedder's cache when :meth:`search` just embedded it."""
-        if not self.enabled or not semantic.clean_text(query, 1):
-            return {}
-        return self.matrix.cosines(self.embedder.embed_query(query), ids)
-
-    def densities(self, ids: Iterable[Any]) -> dict[Any, float]:
-        """Neighbour densities of the given articles (see :meth:`VectorMatrix.densities`)."""
-        return self.matrix.densities(ids) if self.enabled else {}
-
-    def thresholds(self) -> tuple[float, float]:
-        return thresholds_for(self.model_name)
-
-    def similar(self, article_id: int, k: int, threshold: float) -> list[tuple[Any, float]]:
-        """Stored articles most like ``article_id`` (itself excluded); lazily scheduled when it has no vector."""
-        if not self.enabled:
-            return []
-        if article_id not in self.matrix:
-            self.schedule([article_id])
-            return []
-        return self.matrix.similar(article_id, k, threshold)
-
-    def similar_to_text(
-        self, doc: Mapping[str, Any], k: int, threshold: float, exclude: Iterable[Any] = ()
-    ) -> list[tuple[Any, float]]:
-        """Stored articles like a draft (``title``/``scenario``...), e.g. possible duplicates."""
-        if not self.enabled:
-            return []
-        text = article_text(doc)
-        if not text:
-            return []
-        vec = self.embedder.embed_texts([text])[0]
-        return self.matrix.similar_to_vector(vec, k, threshold, exclude=exclude)

@@ -81,7 +81,9 @@ def get_search_engine(app: Flask | None = None) -> SearchEngine:
     )
     engine = SearchEngine(index, sync, SettingsCache(), vectors, mask_logged=mask_logged_query)
     if not testing and vectors.setting != "off":
-        vectors.start_in_background(lambda: vector_candidates(db_engine))
+        vectors.start_in_background(
+            lambda: vector_candidates(db_engine), warm_densities=engine.fusion_model is not None
+        )
     app.extensions[_KEY] = (os.getpid(), engine)
     # A weak reference: the hook registry must not keep test apps (and their open indexes) alive.
     app_ref = weakref.ref(app)

@@ -261,6 +261,24 @@ def test_a_worker_loads_the_model_in_the_background(app, db):
     assert not store.enabled and store.status()["state"] == "loading"
     store.start_in_background(lambda: [a.id for a in articles.values()]).join(60)
     assert store.enabled and set(store.matrix.ids) == {a.id for a in articles.values()}
+    assert store.matrix._density == {}  # nothing asked for densities: none were computed
+
+
+def test_start_up_computes_the_neighbour_densities_when_asked(app, db):
+    """A worker serving the learned fusion computes every density at start-up, so its first searches
+    do not pay for their candidates' densities."""
+    from articles.search.runtime import iter_documents, load_documents
+    from portal.db import get_engine
+    from search_index.vectors import VectorStore
+
+    _agent, _lead, _admin, articles = _corpus(db)
+    store = VectorStore(get_engine(app), load_documents, iter_documents, "use", background=False, eager=False)
+    store.start_in_background(lambda: [a.id for a in articles.values()], warm_densities=True).join(60)
+    ids = {a.id for a in articles.values()}
+    assert set(store.matrix._density) == ids
+    fresh = store.matrix.densities(ids)  # the memo answers, and it matches a fresh matrix
+    rebuilt = type(store.matrix).from_arrays(list(ids), [store.matrix.get(i) for i in ids]).densities(ids)
+    assert fresh == pytest.approx(rebuilt, abs=2e-3)
 
 
 def test_a_meaningless_query_still_finds_nothing(app, db):

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from search_index.matrix import DENSITY_NEIGHBOURS, VectorMatrix, normalize_rows
+from search_index.density import DENSITY_NEIGHBOURS
+from search_index.matrix import VectorMatrix, normalize_rows
 
 
 def _clustered(n: int, dim: int = 16, seed: int = 0) -> np.ndarray:
@@ -77,3 +78,13 @@ def test_tiny_matrices():
     assert m.densities(["only"]) == {"only": pytest.approx(0.6, abs=1e-3)}  # the new row was noticed
     m.remove("other")
     assert m.densities(["only"]) == {"only": 0.0}
+
+
+def test_warming_computes_every_row_once():
+    m = VectorMatrix.from_arrays(range(100), _clustered(100, seed=4))
+    m.densities([5])
+    assert m.warm_densities(batch=7) == 99  # row 5 was already known
+    assert set(m._density) == set(range(100))
+    assert m.warm_densities() == 0
+    fresh = VectorMatrix.from_arrays(range(100), _clustered(100, seed=4)).densities(range(100))
+    assert m.densities(range(100)) == pytest.approx(fresh)
