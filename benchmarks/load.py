@@ -216,14 +216,20 @@ def summarize(samples, elapsed):
 
 def wait_for_vectors(server_log: Path, offset: int, workers: int, timeout: float = 600) -> None:
     """Workers load the model and the vectors in the background and search lexically meanwhile: measure
-    only once every worker has them, so the single-user and the loaded phases search the same way."""
+    only once every worker has them, so the single-user and the loaded phases search the same way (and,
+    when the learned fusion is served, once every worker has computed its articles' neighbour densities)."""
+    from search_index.learned_fusion import load_model
+
+    ready = ["article vector(s) loaded"]
+    if load_model() is not None:
+        ready.append("neighbour densities of")
     log_line("waiting for every worker to load the article vectors")
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with server_log.open("rb") as fh:
             fh.seek(offset)
             text = fh.read().decode("utf-8", "replace")
-        if text.count("article vector(s) loaded") >= workers:
+        if all(text.count(marker) >= workers for marker in ready):
             return
         if "lexical results only" in text or "lexical search only" in text:
             raise RuntimeError(f"semantic search failed to load; see {server_log}")

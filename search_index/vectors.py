@@ -131,7 +131,13 @@ class VectorStore(VectorQueries):
                     if known_ids is not None:
                         self.schedule(self.matrix.missing(known_ids()))
                     if warm_densities:
-                        self.matrix.warm_densities()
+                        started = time.monotonic()
+                        warmed = self.matrix.warm_densities()
+                        log.info(
+                            "semantic search: neighbour densities of %d article(s) computed in %.1f s",
+                            warmed,
+                            time.monotonic() - started,
+                        )
             except Exception:
                 self._fail("loading the article vectors")
 
