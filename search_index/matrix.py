@@ -65,8 +65,7 @@ class VectorMatrix(NeighbourDensity):
         self._proj: np.ndarray | None = None  # (dim, coarse_dim) PCA basis, None while exact
         self._mean: np.ndarray | None = None
         self._fitted_rows = 0
-        # Neighbour density memo: id -> (mean of its DENSITY_NEIGHBOURS best cosines, the k-th of them).
-        self._density: dict[Any, tuple[float, float]] = {}
+        self._init_densities()  # the neighbour density memo (search_index.density)
         self._lock = threading.RLock()
 
     # ----- construction and mutation -----

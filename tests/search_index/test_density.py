@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from search_index import density
 from search_index.density import DENSITY_NEIGHBOURS
 from search_index.matrix import VectorMatrix, normalize_rows
 
@@ -45,8 +46,11 @@ def test_projected_matrix_finds_the_same_neighbours():
         assert got[item_id] == pytest.approx(want[item_id], abs=5e-3)
 
 
-def test_memo_follows_additions_replacements_and_removals():
-    """After any change, every memoised density equals a fresh computation on the changed matrix."""
+@pytest.mark.parametrize("change_log", [1024, 3])
+def test_memo_follows_additions_replacements_and_removals(monkeypatch, change_log):
+    """After any change, every memoised density equals a fresh computation on the changed matrix (also
+    when more changes happened than the log keeps: such entries are recomputed)."""
+    monkeypatch.setattr(density, "DENSITY_CHANGE_LOG", change_log)
     vecs = _clustered(80, seed=2)
     m = VectorMatrix.from_arrays(range(70), vecs[:70])
     everyone = list(range(70))
@@ -88,3 +92,16 @@ def test_warming_computes_every_row_once():
     assert m.warm_densities() == 0
     fresh = VectorMatrix.from_arrays(range(100), _clustered(100, seed=4)).densities(range(100))
     assert m.densities(range(100)) == pytest.approx(fresh)
+
+
+def test_a_write_does_not_scan_the_memo():
+    """A new vector is only logged: the other entries are checked when a search asks for them."""
+    m = VectorMatrix.from_arrays(range(50), _clustered(50, seed=5))
+    m.densities(range(50))
+    m.set("new", _clustered(51, seed=5)[50])
+    assert len(m._density) == 50  # nothing dropped or recomputed at write time
+    before = dict(m._density)
+    m.densities(range(50))
+    assert all(m._density[i][2] == m._change_seq for i in range(50))  # all checked, valid as of now
+    unchanged = [i for i in range(50) if m._density[i][:2] == before[i][:2]]
+    assert 25 <= len(unchanged) < 50  # only the new row's neighbourhood changed
