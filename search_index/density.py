@@ -68,10 +68,13 @@ class NeighbourDensity:
         """
         with self._lock:
             wanted = [i for i in dict.fromkeys(ids) if i in self._row]
-            self._drop_stale([i for i in wanted if i in self._density])
-            todo = [i for i in wanted if i not in self._density]
-            if todo:
+            known = [i for i in wanted if i in self._density]
+            if len(known) < len(wanted) or any(self._density[i][2] < self._change_seq for i in known):
+                # One BLAS thread: a multi-threaded BLAS call wakes threads that then spin on the other
+                # core, which under load cost ~12 ms of CPU per request (benchmarks/load.py).
                 with single_threaded_blas():
+                    self._drop_stale(known)
+                    todo = [i for i in wanted if i not in self._density]
                     # Batches bound the (batch, rows) score matrix: all 69,000 at once would need 19 GB.
                     for start in range(0, len(todo), DENSITY_BATCH):
                         self._compute_densities(todo[start : start + DENSITY_BATCH])
