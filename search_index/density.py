@@ -41,7 +41,7 @@ class NeighbourDensity:
     memoised entries at each write instead held the matrix for ~190 ms per new draft at 69,000 articles.
 
     The host class provides ``_ids``, ``_row``, ``_vecs``, ``dim``, ``_lock``, ``_ensure_coarse`` and
-    ``_project``, calls :meth:`_init_densities` once and :meth:`_forget_densities` before every change.
+    ``_project``, calls :meth:`_init_densities` once and :meth:`_note_vector_change` before every change.
     """
 
     _ids: list[Any]
@@ -68,13 +68,10 @@ class NeighbourDensity:
         """
         with self._lock:
             wanted = [i for i in dict.fromkeys(ids) if i in self._row]
-            known = [i for i in wanted if i in self._density]
-            if len(known) < len(wanted) or any(self._density[i][2] < self._change_seq for i in known):
-                # One BLAS thread: a multi-threaded BLAS call wakes threads that then spin on the other
-                # core, which under load cost ~12 ms of CPU per request (benchmarks/load.py).
+            self._drop_stale([i for i in wanted if i in self._density])
+            todo = [i for i in wanted if i not in self._density]
+            if todo:
                 with single_threaded_blas():
-                    self._drop_stale(known)
-                    todo = [i for i in wanted if i not in self._density]
                     # Batches bound the (batch, rows) score matrix: all 69,000 at once would need 19 GB.
                     for start in range(0, len(todo), DENSITY_BATCH):
                         self._compute_densities(todo[start : start + DENSITY_BATCH])
@@ -106,8 +103,7 @@ class NeighbourDensity:
             # Projected regime: the coarse scores pick candidates, the full rows score them exactly.
             cand = np.argpartition(-scores, DENSITY_CANDIDATES - 1, axis=1)[:, :DENSITY_CANDIDATES]
             exact = self._vecs[cand.ravel()].astype(np.float32).reshape(*cand.shape, self.dim)
-            scores = np.einsum("mcd,md->mc", exact, queries)
-            scores[cand == rows[:, None]] = -np.inf
+            scores = np.einsum("mcd,md->mc", exact, queries)  # the article itself was not a candidate
         top, seq = min(k, n - 1), self._change_seq
         if top <= 0:
             for item_id in ids:
@@ -118,7 +114,7 @@ class NeighbourDensity:
             # Fewer rows than k: every other row is a neighbour, and any new row would become one.
             self._density[item_id] = (float(mean), float(kth) if top == k else -np.inf, seq)
 
-    def _forget_densities(self, item_id: Any, new: np.ndarray | None, old: np.ndarray | None) -> None:
+    def _note_vector_change(self, item_id: Any, new: np.ndarray | None, old: np.ndarray | None) -> None:
         """Note that ``item_id`` gains vector ``new`` and/or loses ``old``: its own entry goes, and the
         vectors are logged for :meth:`_drop_stale` to check the other entries against when they are asked."""
         self._density.pop(item_id, None)
@@ -144,7 +140,10 @@ class NeighbourDensity:
         kth = np.array([e[1] for e in entries], dtype=np.float32)
         rows = np.array([self._row[i] for i in check], dtype=np.int64)
         logged = np.flatnonzero(self._change_seqs > since.min())  # only changes some entry has not seen
-        cosines = self._vecs[rows].astype(np.float32) @ self._change_vecs[logged].T  # (m, changes)
+        # One BLAS thread, like every product of a search: a multi-threaded call wakes threads that then
+        # spin on the other core, which under load cost ~12 ms of CPU per request (benchmarks/load.py).
+        with single_threaded_blas():
+            cosines = self._vecs[rows].astype(np.float32) @ self._change_vecs[logged].T  # (m, changes)
         newer = self._change_seqs[logged][None, :] > since[:, None]
         reached = np.where(newer, cosines, -np.inf).max(axis=1) >= kth - DENSITY_TOLERANCE
         for item_id, entry, old, hit in zip(check, entries, since < oldest_logged - 1, reached, strict=True):

@@ -7,7 +7,7 @@ the database; every query here gives an empty answer while semantic search is of
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from . import semantic
@@ -21,17 +21,10 @@ class VectorQueries:
 
     embedder: Embedder | None
     matrix: VectorMatrix | None
-
-    @property
-    def enabled(self) -> bool:  # pragma: no cover - provided by the store
-        raise NotImplementedError
-
-    @property
-    def model_name(self) -> str | None:  # pragma: no cover - provided by the store
-        raise NotImplementedError
-
-    def schedule(self, ids: Iterable[int]) -> None:  # pragma: no cover - provided by the store
-        raise NotImplementedError
+    # Provided by the store (properties and a method there); annotated here for the queries below.
+    enabled: bool
+    model_name: str | None
+    schedule: Callable[[Iterable[int]], None]
 
     def search(self, query: str, k: int) -> list[tuple[Any, float]]:
         """The semantic ranking over every stored vector (filters are applied by the caller)."""
