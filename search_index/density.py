@@ -40,8 +40,10 @@ class NeighbourDensity:
     against the changes made since it was computed (a few dot products) before it is trusted. Scanning all
     memoised entries at each write instead held the matrix for ~190 ms per new draft at 69,000 articles.
 
-    The host class provides ``_ids``, ``_row``, ``_vecs``, ``dim``, ``_lock``, ``_ensure_coarse`` and
-    ``_project``, calls :meth:`_init_densities` once and :meth:`_note_vector_change` before every change.
+    The memo is three arrays aligned with the matrix rows (1.1 MB at 69,000 rows; a dict of tuples took
+    ~17 MB of every worker's memory). The host class provides ``_ids``, ``_row``, ``_vecs``, ``dim``,
+    ``_lock``, ``_ensure_coarse`` and ``_project``, calls :meth:`_init_densities` once,
+    :meth:`_note_vector_change` before every change and :meth:`_move_density` when a row moves.
     """
 
     _ids: list[Any]
@@ -51,8 +53,11 @@ class NeighbourDensity:
     dim: int
 
     def _init_densities(self) -> None:
-        # id -> (density, cosine of its k-th neighbour, change sequence number it is valid at)
-        self._density: dict[Any, tuple[float, float, int]] = {}
+        # Per row: the density, the cosine of its k-th neighbour, and the change sequence number the entry
+        # is valid at (-1 = no entry). Rows at or past len(_ids) never hold an entry.
+        self._dens_mean = np.zeros(0, dtype=np.float32)
+        self._dens_kth = np.zeros(0, dtype=np.float32)
+        self._dens_seq = np.zeros(0, dtype=np.int64)
         self._change_vecs = np.zeros((DENSITY_CHANGE_LOG, self.dim), dtype=np.float32)
         self._change_seqs = np.zeros(DENSITY_CHANGE_LOG, dtype=np.int64)  # 0 = empty slot
         self._change_seq = 0
@@ -67,33 +72,57 @@ class NeighbourDensity:
         forgets exactly the memo entries it can alter, so the values always equal a fresh computation.
         """
         with self._lock:
+            self._size_density_memo()
             wanted = [i for i in dict.fromkeys(ids) if i in self._row]
-            self._drop_stale([i for i in wanted if i in self._density])
-            todo = [i for i in wanted if i not in self._density]
-            if todo:
+            rows = np.array([self._row[i] for i in wanted], dtype=np.int64)
+            self._drop_stale(rows[self._dens_seq[rows] >= 0])
+            todo = rows[self._dens_seq[rows] < 0]
+            if todo.size:
                 with single_threaded_blas():
                     # Batches bound the (batch, rows) score matrix: all 69,000 at once would need 19 GB.
-                    for start in range(0, len(todo), DENSITY_BATCH):
+                    for start in range(0, todo.size, DENSITY_BATCH):
                         self._compute_densities(todo[start : start + DENSITY_BATCH])
-            return {i: self._density[i][0] for i in wanted}
+            return dict(zip(wanted, self._dens_mean[rows].tolist(), strict=True))
 
     def warm_densities(self, batch: int = DENSITY_WARM_BATCH) -> int:
         """Compute every row's density ahead of the searches that would ask for it (a worker does this in
         its start-up thread); a small batch per lock hold, so a search waits milliseconds at most.
         Returns how many were computed (rows that move meanwhile are left to :meth:`densities`)."""
-        done = 0
-        for start in range(0, len(self._ids), batch):
+        done = start = 0
+        while True:
             with self._lock:
-                chunk = [i for i in self._ids[start : start + batch] if i not in self._density]
-                if chunk:
+                if start >= len(self._ids):
+                    return done
+                self._size_density_memo()
+                chunk = np.arange(start, min(start + batch, len(self._ids)), dtype=np.int64)
+                chunk = chunk[self._dens_seq[chunk] < 0]
+                if chunk.size:
                     with single_threaded_blas():
                         self._compute_densities(chunk)
-                    done += len(chunk)
-        return done
+                    done += chunk.size
+            start += batch
 
-    def _compute_densities(self, ids: list[Any]) -> None:
+    def memoised_densities(self) -> dict[Any, tuple[float, float, int]]:
+        """The memo as ``{id: (density, cosine of the k-th neighbour, change number it is valid at)}``
+        (for tests and reports; an entry is checked against later changes before a search uses it)."""
+        with self._lock:
+            self._size_density_memo()
+            rows = np.flatnonzero(self._dens_seq[: len(self._ids)] >= 0)
+            return {
+                self._ids[r]: (float(self._dens_mean[r]), float(self._dens_kth[r]), int(self._dens_seq[r]))
+                for r in rows
+            }
+
+    def _size_density_memo(self) -> None:
+        # The matrix grows (and is built by from_arrays) without telling the memo: catch up with its capacity.
+        missing = self._vecs.shape[0] - self._dens_seq.shape[0]
+        if missing > 0:
+            self._dens_mean = np.concatenate([self._dens_mean, np.zeros(missing, dtype=np.float32)])
+            self._dens_kth = np.concatenate([self._dens_kth, np.zeros(missing, dtype=np.float32)])
+            self._dens_seq = np.concatenate([self._dens_seq, np.full(missing, -1, dtype=np.int64)])
+
+    def _compute_densities(self, rows: np.ndarray) -> None:
         n, k = len(self._ids), DENSITY_NEIGHBOURS
-        rows = np.array([self._row[i] for i in ids], dtype=np.int64)
         queries = self._vecs[rows].astype(np.float32)
         coarse = self._ensure_coarse()[:n]
         # (m, n): one contiguous row of scores per asked article, so the partitions below run along rows.
@@ -104,21 +133,23 @@ class NeighbourDensity:
             cand = np.argpartition(-scores, DENSITY_CANDIDATES - 1, axis=1)[:, :DENSITY_CANDIDATES]
             exact = self._vecs[cand.ravel()].astype(np.float32).reshape(*cand.shape, self.dim)
             scores = np.einsum("mcd,md->mc", exact, queries)  # the article itself was not a candidate
-        top, seq = min(k, n - 1), self._change_seq
+        top = min(k, n - 1)
+        self._dens_seq[rows] = self._change_seq
         if top <= 0:
-            for item_id in ids:
-                self._density[item_id] = (0.0, -np.inf, seq)
+            self._dens_mean[rows], self._dens_kth[rows] = 0.0, -np.inf
             return
         best = -np.partition(-scores, top - 1, axis=1)[:, :top]  # (m, top), the top values in any order
-        for item_id, mean, kth in zip(ids, best.mean(axis=1), best.min(axis=1), strict=True):
-            # Fewer rows than k: every other row is a neighbour, and any new row would become one.
-            self._density[item_id] = (float(mean), float(kth) if top == k else -np.inf, seq)
+        self._dens_mean[rows] = best.mean(axis=1)
+        # Fewer rows than k: every other row is a neighbour, and any new row would become one.
+        self._dens_kth[rows] = best.min(axis=1) if top == k else -np.inf
 
-    def _note_vector_change(self, item_id: Any, new: np.ndarray | None, old: np.ndarray | None) -> None:
-        """Note that ``item_id`` gains vector ``new`` and/or loses ``old``: its own entry goes, and the
-        vectors are logged for :meth:`_drop_stale` to check the other entries against when they are asked."""
-        self._density.pop(item_id, None)
-        if not self._density:
+    def _note_vector_change(self, row: int | None, new: np.ndarray | None, old: np.ndarray | None) -> None:
+        """Note that the article of ``row`` (``None``: a new row) gains vector ``new`` and/or loses ``old``:
+        its own entry goes, and the vectors are logged for :meth:`_drop_stale` to check the other entries
+        against when they are asked."""
+        if row is not None and row < self._dens_seq.shape[0]:
+            self._dens_seq[row] = -1
+        if not (self._dens_seq >= 0).any():
             return  # entries computed from now on start after this change
         for vec in (new, old):
             if vec is not None:
@@ -127,27 +158,30 @@ class NeighbourDensity:
                 self._change_vecs[slot] = vec
                 self._change_seqs[slot] = self._change_seq
 
-    def _drop_stale(self, ids: list[Any]) -> None:
-        """Drop the entries of ``ids`` that a logged change reaches (a changed vector at least as close as
+    def _move_density(self, source: int, target: int) -> None:
+        """The article of row ``source`` moved to row ``target``, and ``source`` is free: so is its entry."""
+        if source < self._dens_seq.shape[0]:
+            if target != source:
+                self._dens_mean[target] = self._dens_mean[source]
+                self._dens_kth[target] = self._dens_kth[source]
+                self._dens_seq[target] = self._dens_seq[source]
+            self._dens_seq[source] = -1
+
+    def _drop_stale(self, rows: np.ndarray) -> None:
+        """Drop the entries of ``rows`` that a logged change reaches (a changed vector at least as close as
         the entry's k-th neighbour) or that are older than the log; mark the others valid as of now."""
         current = self._change_seq
-        check = [i for i in ids if self._density[i][2] < current]
-        if not check:
+        rows = rows[self._dens_seq[rows] < current]
+        if not rows.size:
             return
         oldest_logged = current - min(current, DENSITY_CHANGE_LOG) + 1
-        entries = [self._density[i] for i in check]
-        since = np.array([e[2] for e in entries], dtype=np.int64)
-        kth = np.array([e[1] for e in entries], dtype=np.float32)
-        rows = np.array([self._row[i] for i in check], dtype=np.int64)
+        since = self._dens_seq[rows]
         logged = np.flatnonzero(self._change_seqs > since.min())  # only changes some entry has not seen
         # One BLAS thread, like every product of a search: a multi-threaded call wakes threads that then
         # spin on the other core, which under load cost ~12 ms of CPU per request (benchmarks/load.py).
         with single_threaded_blas():
             cosines = self._vecs[rows].astype(np.float32) @ self._change_vecs[logged].T  # (m, changes)
         newer = self._change_seqs[logged][None, :] > since[:, None]
-        reached = np.where(newer, cosines, -np.inf).max(axis=1) >= kth - DENSITY_TOLERANCE
-        for item_id, entry, old, hit in zip(check, entries, since < oldest_logged - 1, reached, strict=True):
-            if hit or old:
-                del self._density[item_id]
-            else:
-                self._density[item_id] = (entry[0], entry[1], current)
+        reached = np.where(newer, cosines, -np.inf).max(axis=1) >= self._dens_kth[rows] - DENSITY_TOLERANCE
+        stale = reached | (since < oldest_logged - 1)
+        self._dens_seq[rows] = np.where(stale, -1, current)

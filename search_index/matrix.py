@@ -140,9 +140,7 @@ class VectorMatrix(NeighbourDensity):
             raise ValueError(f"vector has {vec.shape[0]} dimensions, matrix has {self.dim}")
         with self._lock:
             row = self._row.get(item_id)
-            self._note_vector_change(
-                item_id, vec, None if row is None else self._vecs[row].astype(np.float32)
-            )
+            self._note_vector_change(row, vec, None if row is None else self._vecs[row].astype(np.float32))
             if row is None:
                 row = len(self._ids)
                 if row >= self._vecs.shape[0]:
@@ -170,7 +168,7 @@ class VectorMatrix(NeighbourDensity):
             row = self._row.get(item_id)
             if row is None:
                 return False
-            self._note_vector_change(item_id, None, self._vecs[row].astype(np.float32))
+            self._note_vector_change(row, None, self._vecs[row].astype(np.float32))
             del self._row[item_id]
             last = len(self._ids) - 1
             if row != last:
@@ -180,6 +178,7 @@ class VectorMatrix(NeighbourDensity):
                 self._vecs[row] = self._vecs[last]
                 if self._coarse is not None:
                     self._coarse[row] = self._coarse[last]
+            self._move_density(last, row)
             self._ids.pop()
             return True
 

@@ -33,6 +33,7 @@ from sqlmodel import Session, select
 
 from .changes import Cursor, cursor_at_newest, has_new_changes, pending_changes
 from .matrix import VectorMatrix
+from .memory import release_free_memory
 from .models import SearchVector
 from .semantic import Embedder, bytes_to_vector, load_model
 from .vector_queries import VectorQueries
@@ -138,6 +139,7 @@ class VectorStore(VectorQueries):
                             warmed,
                             time.monotonic() - started,
                         )
+                    release_free_memory()  # the loading's and the densities' temporaries
             except Exception:
                 self._fail("loading the article vectors")
 

@@ -261,7 +261,7 @@ def test_a_worker_loads_the_model_in_the_background(app, db):
     assert not store.enabled and store.status()["state"] == "loading"
     store.start_in_background(lambda: [a.id for a in articles.values()]).join(60)
     assert store.enabled and set(store.matrix.ids) == {a.id for a in articles.values()}
-    assert store.matrix._density == {}  # nothing asked for densities: none were computed
+    assert store.matrix.memoised_densities() == {}  # nothing asked for densities: none were computed
 
 
 def test_start_up_computes_the_neighbour_densities_when_asked(app, db):
@@ -275,7 +275,7 @@ def test_start_up_computes_the_neighbour_densities_when_asked(app, db):
     store = VectorStore(get_engine(app), load_documents, iter_documents, "use", background=False, eager=False)
     store.start_in_background(lambda: [a.id for a in articles.values()], warm_densities=True).join(60)
     ids = {a.id for a in articles.values()}
-    assert set(store.matrix._density) == ids
+    assert set(store.matrix.memoised_densities()) == ids
     fresh = store.matrix.densities(ids)  # the memo answers, and it matches a fresh matrix
     rebuilt = type(store.matrix).from_arrays(list(ids), [store.matrix.get(i) for i in ids]).densities(ids)
     assert fresh == pytest.approx(rebuilt, abs=2e-3)

@@ -88,7 +88,7 @@ def test_warming_computes_every_row_once():
     m = VectorMatrix.from_arrays(range(100), _clustered(100, seed=4))
     m.densities([5])
     assert m.warm_densities(batch=7) == 99  # row 5 was already known
-    assert set(m._density) == set(range(100))
+    assert set(m.memoised_densities()) == set(range(100))
     assert m.warm_densities() == 0
     fresh = VectorMatrix.from_arrays(range(100), _clustered(100, seed=4)).densities(range(100))
     assert m.densities(range(100)) == pytest.approx(fresh)
@@ -99,9 +99,10 @@ def test_a_write_does_not_scan_the_memo():
     m = VectorMatrix.from_arrays(range(50), _clustered(50, seed=5))
     m.densities(range(50))
     m.set("new", _clustered(51, seed=5)[50])
-    assert len(m._density) == 50  # nothing dropped or recomputed at write time
-    before = dict(m._density)
+    before = m.memoised_densities()
+    assert len(before) == 50  # nothing dropped or recomputed at write time
     m.densities(range(50))
-    assert all(m._density[i][2] == m._change_seq for i in range(50))  # all checked, valid as of now
-    unchanged = [i for i in range(50) if m._density[i][:2] == before[i][:2]]
+    after = m.memoised_densities()
+    assert all(after[i][2] == m._change_seq for i in range(50))  # all checked, valid as of now
+    unchanged = [i for i in range(50) if after[i][:2] == before[i][:2]]
     assert 25 <= len(unchanged) < 50  # only the new row's neighbourhood changed
