@@ -116,6 +116,61 @@ class Server:
         self.stop()
 
 
+class PostgresServer:
+    """A PostgreSQL cluster of Debian's ``postgresql`` package on 127.0.0.1, its data kept in ``datadir``
+    (so a prepared instance survives between runs), stopped on exit. Durability settings are PostgreSQL's
+    defaults: a benchmark of the production setup, unlike the CI pass, which turns fsync off."""
+
+    def __init__(self, datadir: Path, port: int):
+        self.datadir, self.port = datadir, port
+        bins = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda b: int(b.parent.name))
+        if not bins:
+            raise RuntimeError("PostgreSQL is not installed: tools/system-packages.sh postgresql")
+        self.bin = bins[-1]
+
+    @property
+    def url(self) -> str:
+        return f"postgresql+psycopg://portal@127.0.0.1:{self.port}/postgres"
+
+    def _run(self, *args: str) -> None:
+        # initdb and the server refuse to run as root: run them as the package's postgres user then.
+        prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        subprocess.run([*prefix, *args], check=True, capture_output=True, timeout=120)
+
+    def __enter__(self) -> PostgresServer:
+        if not (self.datadir / "PG_VERSION").exists():
+            self.datadir.mkdir(parents=True, exist_ok=True)
+            if os.geteuid() == 0:
+                subprocess.run(["chown", "-R", "postgres:postgres", str(self.datadir)], check=True)
+            self._run(
+                str(self.bin / "initdb"),
+                "-D",
+                str(self.datadir),
+                "-U",
+                "portal",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+            )
+        options = f"-h 127.0.0.1 -p {self.port} -k {self.datadir} -c max_connections=100"
+        self._run(
+            str(self.bin / "pg_ctl"),
+            "-D",
+            str(self.datadir),
+            "-l",
+            str(self.datadir / "server.log"),
+            "-w",
+            "-o",
+            options,
+            "start",
+        )
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._run(str(self.bin / "pg_ctl"), "-D", str(self.datadir), "-m", "fast", "-w", "stop")
+
+
 def request(port: int, method: str, path: str, body=None, token: str | None = None, timeout: float = 30):
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:

@@ -3,6 +3,12 @@ articles, 50 concurrent clients for 60 s, 80 % searches / 15 % article views / 5
 feedback, ticket links), side by side with /healthz on the same server as the ceiling.
 
     .venv/bin/python benchmarks/load.py [--clients 50] [--duration 60] [--instance DIR] [--limit N]
+    .venv/bin/python benchmarks/load.py --database postgresql     # the same on a PostgreSQL server
+
+With ``--database postgresql`` the script starts a cluster of Debian's ``postgresql`` package (install it
+with ``tools/system-packages.sh postgresql``) on 127.0.0.1 with its data in the instance folder
+(``benchmarks/out/load-instance-pg/pgdata``), PostgreSQL's default durability settings, and stops it at
+the end; the server's workers then use their connection pools instead of SQLite's file.
 
 The instance folder (default benchmarks/out/load-instance) is prepared once: ``portal init``, an admin,
 an agent and a lead with API tokens, then both FAQ files through ``portal import-articles --publish``
@@ -29,38 +35,48 @@ import http.client
 import json
 import os
 import random
-import sqlite3
 import statistics
 import threading
 import time
 from pathlib import Path
 
-from fault_support import BENCH, ROOT, Server, create_user_with_token, free_port, log_line, portal, portal_env
+from fault_support import (
+    BENCH,
+    ROOT,
+    PostgresServer,
+    Server,
+    create_user_with_token,
+    free_port,
+    log_line,
+    portal,
+    portal_env,
+)
+from sqlalchemy import create_engine, text
 
 OUT = ROOT / "benchmarks" / "out"
 FILES = ("faq_zh_articles.jsonl", "faq_zh_extra_articles.jsonl")
 
 
-def prepare(instance: Path, limit: int | None, semantic: str) -> dict:
+def prepare(instance: Path, limit: int | None, semantic: str, db_env: dict[str, str]) -> dict:
     marker = instance / "load-ready.json"
     if marker.exists():
         info = json.loads(marker.read_text())
     else:
-        info = import_all(instance, limit)
+        info = import_all(instance, limit, db_env)
         marker.write_text(json.dumps(info))
     if semantic != "off" and semantic not in info.get("vectors", {}):
         # Without stored vectors every worker would embed 69,000 articles in the background during the run.
         log_line(f"portal reindex with PORTAL_SEMANTIC={semantic} (article vectors)")
         started = time.monotonic()
-        portal(portal_env(instance, PORTAL_SEMANTIC=semantic), "reindex", timeout=4 * 3600)
+        portal(portal_env(instance, PORTAL_SEMANTIC=semantic, **db_env), "reindex", timeout=4 * 3600)
         info.setdefault("vectors", {})[semantic] = round(time.monotonic() - started, 1)
         marker.write_text(json.dumps(info))
     return info
 
 
-def import_all(instance: Path, limit: int | None) -> dict:
+def import_all(instance: Path, limit: int | None, db_env: dict[str, str]) -> dict:
     instance.mkdir(parents=True, exist_ok=True)
-    env = portal_env(instance)
+    env = portal_env(instance, **db_env)
     portal(env, "init")
     tokens = {
         "admin": create_user_with_token(env, "bench_admin", "admin"),
@@ -82,9 +98,13 @@ def import_all(instance: Path, limit: int | None) -> dict:
     return {"tokens": tokens, "import_seconds": round(time.monotonic() - started, 1)}
 
 
-def published_ids(instance: Path) -> list[int]:
-    with sqlite3.connect(instance / "portal.db") as db:
-        return [row[0] for row in db.execute("SELECT id FROM kb_articles WHERE status = 'published'")]
+def published_ids(url: str) -> list[int]:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as db:
+            return list(db.execute(text("SELECT id FROM kb_articles WHERE status = 'published'")).scalars())
+    finally:
+        engine.dispose()
 
 
 def queries() -> list[str]:
@@ -245,7 +265,15 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=60)
     parser.add_argument("--ceiling-duration", type=float, default=20)
     parser.add_argument("--single-requests", type=int, default=200)
-    parser.add_argument("--instance", type=Path, default=OUT / "load-instance")
+    parser.add_argument(
+        "--database",
+        default="sqlite",
+        choices=("sqlite", "postgresql"),
+        help="postgresql: a cluster of Debian's package on 127.0.0.1, started and stopped here",
+    )
+    parser.add_argument(
+        "--instance", type=Path, default=None, help="default benchmarks/out/load-instance[-pg]"
+    )
     parser.add_argument("--limit", type=int, default=None, help="import only the first N lines of each file")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument(
@@ -259,10 +287,21 @@ def main() -> None:
     )
     args = parser.parse_args()
     assert 1 <= args.clients <= 200 and 1 <= args.duration <= 600 and 0 <= args.think <= 60
+    if args.database == "postgresql":
+        instance = args.instance or OUT / "load-instance-pg"
+        # The cluster's data lives in the instance folder, so the 69,000 imported articles are kept.
+        with PostgresServer(instance / "pgdata", free_port()) as pg:
+            run(args, instance, {"PORTAL_DATABASE_URL": pg.url}, pg.url)
+    else:
+        instance = args.instance or OUT / "load-instance"
+        run(args, instance, {}, f"sqlite:///{instance / 'portal.db'}")
 
-    info = prepare(args.instance, args.limit, args.semantic)
+
+def run(args: argparse.Namespace, instance: Path, db_env: dict[str, str], db_url: str) -> None:
+    """Prepare the instance on its database, serve it, drive the phases, report."""
+    info = prepare(instance, args.limit, args.semantic, db_env)
     tokens = info["tokens"]
-    ids = published_ids(args.instance)
+    ids = published_ids(db_url)
     qs = queries()
     log_line(f"{len(ids)} published articles, {len(qs)} queries; import took {info['import_seconds']} s")
     port = free_port()
@@ -298,8 +337,9 @@ def main() -> None:
     def healthz(_rng):
         return "healthz", "GET", "/healthz", None
 
-    env = portal_env(args.instance, PORTAL_SEMANTIC=args.semantic)
+    env = portal_env(instance, PORTAL_SEMANTIC=args.semantic, **db_env)
     report = {
+        "database": args.database,
         "semantic": args.semantic,
         "clients": args.clients,
         "duration_s": args.duration,
@@ -364,7 +404,10 @@ def main() -> None:
 
 
 def print_table(report):
-    print(f"\n{report['articles']} articles, {report['clients']} clients, {report['workers']} workers")
+    print(
+        f"\n{report['articles']} articles, {report['clients']} clients, {report['workers']} workers, "
+        f"{report['database']}"
+    )
     print(f"{'phase/kind':<22}{'n':>8}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}  statuses")
     rows = [("single-user search", report["single_user_search"])]
     rows += [("healthz (ceiling)", report["healthz"]["by_kind"]["healthz"])]
