@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,8 +59,17 @@ def portal_rc(
 class Server:
     """``portal serve`` in its own process group, stopped on exit."""
 
-    def __init__(self, env: dict[str, str], port: int, workers: int = 2, log: Path | None = None):
+    def __init__(
+        self,
+        env: dict[str, str],
+        port: int,
+        workers: int = 2,
+        log: Path | None = None,
+        database_pids: Callable[[], list[int]] = list,
+    ):
         self.env, self.port, self.workers = env, port, workers
+        # A database server's processes (PostgreSQL): their CPU is part of what a request costs.
+        self.database_pids = database_pids
         self.log = open(log or os.devnull, "ab")  # noqa: SIM115 - closed in stop()
         self.proc: subprocess.Popen | None = None
 
@@ -166,6 +176,14 @@ class PostgresServer:
             "start",
         )
         return self
+
+    def pids(self) -> list[int]:
+        """The postmaster and its children (one backend per pooled connection, the background writers)."""
+        postmaster = int((self.datadir / "postmaster.pid").read_text().split()[0])
+        children = subprocess.run(
+            ["pgrep", "-P", str(postmaster)], capture_output=True, text=True, check=False
+        )
+        return [postmaster, *(int(p) for p in children.stdout.split())]
 
     def __exit__(self, *exc) -> None:
         self._run(str(self.bin / "pg_ctl"), "-D", str(self.datadir), "-m", "fast", "-w", "stop")

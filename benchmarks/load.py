@@ -38,6 +38,7 @@ import random
 import statistics
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from fault_support import (
@@ -184,7 +185,7 @@ def worker_memory_mb(pids: list[int]) -> list[dict[str, float]]:
 
 
 def run_phase(port, token, pick, clients, duration, seed=1, server=None, think=0.0):
-    pids = [server.proc.pid, *server.worker_pids()] if server is not None else []
+    pids = [server.proc.pid, *server.worker_pids(), *server.database_pids()] if server is not None else []
     cpu_before = server_cpu_seconds(pids)
     deadline = time.monotonic() + duration
     threads = [Client(port, token, pick, deadline, seed * 1000 + i, think) for i in range(clients)]
@@ -291,14 +292,21 @@ def main() -> None:
         instance = args.instance or OUT / "load-instance-pg"
         # The cluster's data lives in the instance folder, so the 69,000 imported articles are kept.
         with PostgresServer(instance / "pgdata", free_port()) as pg:
-            run(args, instance, {"PORTAL_DATABASE_URL": pg.url}, pg.url)
+            run(args, instance, {"PORTAL_DATABASE_URL": pg.url}, pg.url, pg.pids)
     else:
         instance = args.instance or OUT / "load-instance"
-        run(args, instance, {}, f"sqlite:///{instance / 'portal.db'}")
+        run(args, instance, {}, f"sqlite:///{instance / 'portal.db'}", list)
 
 
-def run(args: argparse.Namespace, instance: Path, db_env: dict[str, str], db_url: str) -> None:
-    """Prepare the instance on its database, serve it, drive the phases, report."""
+def run(
+    args: argparse.Namespace,
+    instance: Path,
+    db_env: dict[str, str],
+    db_url: str,
+    database_pids: Callable[[], list[int]],
+) -> None:
+    """Prepare the instance on its database, serve it, drive the phases, report (the server CPU includes
+    the database server's processes, so SQLite and PostgreSQL runs compare)."""
     info = prepare(instance, args.limit, args.semantic, db_env)
     tokens = info["tokens"]
     ids = published_ids(db_url)
@@ -349,7 +357,7 @@ def run(args: argparse.Namespace, instance: Path, db_env: dict[str, str], db_url
     }
     server_log = OUT / "load-server.log"
     log_start = server_log.stat().st_size if server_log.exists() else 0
-    with Server(env, port, workers=args.workers, log=server_log) as server:
+    with Server(env, port, workers=args.workers, log=server_log, database_pids=database_pids) as server:
         if args.semantic != "off":
             wait_for_vectors(server_log, log_start, args.workers)
         log_line("warm-up")
