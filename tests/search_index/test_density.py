@@ -106,3 +106,23 @@ def test_a_write_does_not_scan_the_memo():
     assert all(after[i][2] == m._change_seq for i in range(50))  # all checked, valid as of now
     unchanged = [i for i in range(50) if after[i][:2] == before[i][:2]]
     assert 25 <= len(unchanged) < 50  # only the new row's neighbourhood changed
+
+
+def test_densities_are_computed_in_bounded_batches(monkeypatch):
+    """A search asking for many unseen densities never builds one (asked x rows) score matrix for all of
+    them: at 69,000 rows a batch of 128 made ~140 MB of temporaries that the worker's heap kept."""
+    # One batch's float32 score matrix at 69,000 articles stays under 10 MB (with 128: 35 MB, and as much
+    # again for its negation, twice that for argpartition's indices).
+    assert density.DENSITY_BATCH * 69_000 * 4 < 10_000_000
+    m = VectorMatrix.from_arrays(range(300), _clustered(300, seed=6), exact_below=100, coarse_dim=8)
+    sizes = []
+    compute = VectorMatrix._compute_densities
+    monkeypatch.setattr(
+        VectorMatrix, "_compute_densities", lambda self, rows: sizes.append(rows.size) or compute(self, rows)
+    )
+    got = m.densities(range(100))
+    assert len(got) == 100 and sum(sizes) == 100
+    assert max(sizes) <= density.DENSITY_BATCH and len(sizes) == -(-100 // density.DENSITY_BATCH)
+    sizes.clear()
+    assert m.warm_densities(batch=16) == 200  # the start-up warm-up: its own, smaller batches
+    assert sum(sizes) == 200 and max(sizes) <= 16
