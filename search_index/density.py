@@ -10,6 +10,7 @@ Pure NumPy, a mixin of the matrix: it works on the matrix's own rows, coarse sco
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -28,6 +29,10 @@ DENSITY_CANDIDATES = 256
 DENSITY_BATCH = 32
 #: Articles per lock hold when a worker computes all densities at start-up (~7 ms at 8,455 rows).
 DENSITY_WARM_BATCH = 32
+#: Seconds the start-up computation pauses between batches, lock released. Python's locks are not fair: a
+#: thread that releases and re-takes one at once keeps it, and a search waiting for the matrix waited for
+#: the whole computation (45 s at 69,000 articles). The pauses add ~4 s to that computation.
+DENSITY_WARM_PAUSE = 0.002
 #: Changed vectors remembered for the memo's check (2 MB at 512 dimensions); an entry older than all of them
 #: is recomputed instead.
 DENSITY_CHANGE_LOG = 1024
@@ -104,6 +109,8 @@ class NeighbourDensity:
                         self._compute_densities(chunk)
                     done += chunk.size
             start += batch
+            if chunk.size:
+                time.sleep(DENSITY_WARM_PAUSE)  # let a waiting search take the lock
 
     def memoised_densities(self) -> dict[Any, tuple[float, float, int]]:
         """The memo as ``{id: (density, cosine of the k-th neighbour, change number it is valid at)}``

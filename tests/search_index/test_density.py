@@ -1,5 +1,8 @@
 """VectorMatrix.densities: the CSLS neighbour density, its memo and the memo's exact invalidation."""
 
+import threading
+import time
+
 import numpy as np
 import pytest
 
@@ -126,3 +129,18 @@ def test_densities_are_computed_in_bounded_batches(monkeypatch):
     sizes.clear()
     assert m.warm_densities(batch=16) == 200  # the start-up warm-up: its own, smaller batches
     assert sum(sizes) == 200 and max(sizes) <= 16
+
+
+def test_a_search_is_not_starved_by_the_start_up_computation():
+    """The start-up computation releases the matrix between batches *and pauses*: Python's locks are not
+    fair, and without the pause a search waited for the whole computation (45 s at 69,000 articles)."""
+    m = VectorMatrix.from_arrays(range(1500), _clustered(1500, dim=16, seed=7))
+    warming = threading.Thread(target=m.warm_densities, kwargs={"batch": 2})
+    warming.start()
+    while not m.memoised_densities():  # the computation is under way
+        time.sleep(0.001)
+    hits = m.top_k(_clustered(1, dim=16, seed=8)[0], 5)
+    assert len(hits) == 5
+    assert warming.is_alive()  # the search was answered while most of the computation was still to come
+    warming.join()
+    assert len(m.memoised_densities()) == 1500
