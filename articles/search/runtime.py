@@ -7,10 +7,7 @@ engine, so no Whoosh reader or lock crosses a fork.
 
 from __future__ import annotations
 
-import logging
 import os
-import threading
-import time
 import weakref
 from collections.abc import Mapping
 from typing import Any
@@ -26,8 +23,6 @@ from search_index.sync import IndexSync
 from search_index.vectors import VectorStore
 
 _KEY = "search.engine"
-
-log = logging.getLogger(__name__)
 
 
 def get_engine(app: Flask):
@@ -132,28 +127,6 @@ def start(app: Flask) -> None:
             engine.vectors.schedule(engine.vectors.matrix.missing(vector_candidates(get_engine(app))))
         except Exception:
             engine.vectors._fail("loading the article vectors")
-
-
-def warm_up_in_background(app: Flask) -> threading.Thread:
-    """Read this process's search index in a thread (a server worker at start-up, ``portal.wsgi``).
-
-    Building the searchable snapshot reads every segment's postings: 5.9 s at 69,000 articles, which was the
-    first search of every worker. Searches that come meanwhile wait for the same build, not for a second
-    one. A failure is logged, and the first search then tries again.
-    """
-    index = get_search_engine(app).index
-
-    def run() -> None:
-        try:
-            started = time.monotonic()
-            index.refresh(force=True)
-            log.info("search index read in %.1f s", time.monotonic() - started)
-        except Exception:
-            log.exception("reading the search index at start-up failed; the first search will retry")
-
-    thread = threading.Thread(target=run, name="index-warm-up", daemon=True)
-    thread.start()
-    return thread
 
 
 def _tables_exist(app: Flask) -> bool:
