@@ -1,13 +1,12 @@
 """What searches cost while a worker starts (by hand, not in CI).
 
-A worker at 69,000 articles reads its search index (seconds), loads the article vectors and, when the
-learned fusion is served, computes every article's neighbour density (tens of seconds), all in threads while
-it already answers. This script does what a gunicorn worker does (``portal.wsgi``: ``create_app`` and the
-index warm-up) in this process, then searches every ``--every`` seconds for ``--seconds`` seconds, as an
-agent would right after a deploy, and prints every search slower than ``--slow`` ms with the start-up log.
+A worker at 69,000 articles loads the article vectors and, when the learned fusion is served, computes every
+article's neighbour density (tens of seconds), in a thread while it already answers; its first search reads
+the search index (seconds). This script does what a gunicorn worker does (``portal.wsgi``: ``create_app``)
+in this process, then searches every ``--every`` seconds for ``--seconds`` seconds, as an agent would right
+after a deploy, and prints every search slower than ``--slow`` ms with the start-up log.
 
     .venv/bin/python benchmarks/startup_bench.py              # the instance benchmarks/load.py prepared
-    .venv/bin/python benchmarks/startup_bench.py --no-warm-up # without portal.wsgi's index warm-up
 
 The instance (default benchmarks/out/load-instance) comes from ``benchmarks/load.py``, which prepares it once.
 """
@@ -36,7 +35,6 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=75)
     parser.add_argument("--every", type=float, default=0.2, help="pause between two searches")
     parser.add_argument("--slow", type=float, default=200, help="print searches slower than this (ms)")
-    parser.add_argument("--no-warm-up", action="store_true", help="skip portal.wsgi's index warm-up")
     args = parser.parse_args()
     ready = args.instance / "load-ready.json"
     if not ready.exists():
@@ -50,10 +48,6 @@ def main() -> None:
 
     started = time.perf_counter()
     app = create_app()
-    if not args.no_warm_up:
-        from articles.search.runtime import warm_up_in_background
-
-        warm_up_in_background(app)
     token = json.loads(ready.read_text())["tokens"]["agent"]
     with (BENCH / "faq_zh_dev_queries.jsonl").open(encoding="utf-8") as fh:
         queries = [json.loads(line)["query"] for line in fh if line.strip()]
