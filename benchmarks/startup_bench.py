@@ -22,16 +22,17 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from fault_support import ROOT
+from load import OUT, queries
+
 sys.path.insert(0, str(ROOT))
-BENCH = Path(os.environ.get("PORTAL_BENCH_DATA", ROOT.parent / "shared" / "bench"))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--instance", type=Path, default=ROOT / "benchmarks" / "out" / "load-instance")
+    parser.add_argument("--instance", type=Path, default=OUT / "load-instance")
     parser.add_argument("--seconds", type=float, default=75)
     parser.add_argument("--every", type=float, default=0.2, help="pause between two searches")
     parser.add_argument("--slow", type=float, default=200, help="print searches slower than this (ms)")
@@ -49,15 +50,14 @@ def main() -> None:
     started = time.perf_counter()
     app = create_app()
     token = json.loads(ready.read_text())["tokens"]["agent"]
-    with (BENCH / "faq_zh_dev_queries.jsonl").open(encoding="utf-8") as fh:
-        queries = [json.loads(line)["query"] for line in fh if line.strip()]
+    dev_queries = queries()  # the queries benchmarks/load.py searches with
     client, rng, times = app.test_client(), random.Random(0), []
     time.sleep(args.every)
     while time.perf_counter() - started < args.seconds:
         sent = time.perf_counter()
         response = client.get(
             "/api/v1/search",
-            query_string={"q": rng.choice(queries)},
+            query_string={"q": rng.choice(dev_queries)},
             headers={"Authorization": f"Bearer {token}"},
         )
         took = (time.perf_counter() - sent) * 1000
