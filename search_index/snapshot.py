@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import bisect
 import contextlib
+import os
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from .analyzer import iter_word_spans
 from .normalize import HAN_CHAR, normalize_text
 from .ranker import FieldParams, FieldPostings, Ranker, SegmentView, _read_matcher, segment_postings
 from .schema import RANKED_FIELDS, external_id, norm_key
+from .segment_store import load_segment_file, save_segment, segment_file
 
 
 class SegmentDocs:
@@ -222,26 +224,43 @@ class Snapshot:
 SegmentData = tuple[dict[str, FieldPostings], dict[str, int], SegmentDocs]
 
 
-def load_segment(seg_reader: Any) -> SegmentData:
-    """Read one Whoosh segment's ranking data (once per segment and process: segments never change)."""
-    # The id field's postings come in the same pass over the term file as the ranked fields.
-    fields = segment_postings(seg_reader, (*RANKED_FIELDS, "id"))
-    seg_docs = SegmentDocs(seg_reader.doc_count_all(), fields.pop("id", None))
-    spell_df: dict[str, int] = {}
-    with contextlib.suppress(Exception):
-        for text, terminfo in seg_reader.iter_field("spell"):
-            spell_df[text if isinstance(text, str) else text.decode("utf-8")] = terminfo.doc_frequency()
+def load_segment(seg_reader: Any, store_dir: str | os.PathLike | None = None) -> SegmentData:
+    """Read one Whoosh segment's ranking data (once per segment and process: segments never change).
+
+    With ``store_dir`` (the index folder), the data is loaded from the segment's stored copy
+    (:mod:`search_index.segment_store`) when there is a valid one, and otherwise read from the segment and
+    stored there for the next process.
+    """
+    wanted = (*RANKED_FIELDS, "id")
+    ndocs = seg_reader.doc_count_all()
+    path = None if store_dir is None else segment_file(store_dir, seg_reader.segment().segment_id())
+    stored = None if path is None else load_segment_file(path, ndocs, wanted)
+    if stored is not None:
+        fields, spell_df = stored
+    else:
+        # The id field's postings come in the same pass over the term file as the ranked fields.
+        fields = segment_postings(seg_reader, wanted)
+        spell_df = {}
+        with contextlib.suppress(Exception):
+            for text, terminfo in seg_reader.iter_field("spell"):
+                spell_df[text if isinstance(text, str) else text.decode("utf-8")] = terminfo.doc_frequency()
+        if path is not None:
+            save_segment(path, ndocs, fields, spell_df)
+    seg_docs = SegmentDocs(ndocs, fields.pop("id", None))
     return fields, spell_df, seg_docs
 
 
 def build_snapshot(
-    ix: Any, seg_cache: dict[str, SegmentData], field_params: Mapping[str, FieldParams]
+    ix: Any,
+    seg_cache: dict[str, SegmentData],
+    field_params: Mapping[str, FieldParams],
+    store_dir: str | os.PathLike | None = None,
 ) -> Snapshot:
     """The newest generation of the Whoosh index ``ix`` as a :class:`Snapshot`.
 
     Segments found in ``seg_cache`` are reused, new ones are read and added, and segments no longer live
-    are dropped from it.  When a concurrent commit removes files of the generation being opened, the
-    next generation is tried (up to five times).
+    are dropped from it; ``store_dir`` is passed on to :func:`load_segment`.  When a concurrent commit
+    removes files of the generation being opened, the next generation is tried (up to five times).
     """
     for attempt in range(5):
         try:
@@ -257,7 +276,7 @@ def build_snapshot(
                 live_ids.add(segid)
                 cached = seg_cache.get(segid)
                 if cached is None:
-                    cached = seg_cache[segid] = load_segment(seg_reader)
+                    cached = seg_cache[segid] = load_segment(seg_reader, store_dir)
                 fields, spell_df, seg_docs = cached
                 segments.append(SegmentView(offset, seg_reader.doc_count_all(), fields))
                 spell.append(spell_df)
