@@ -2,9 +2,10 @@
 
 A worker at 69,000 articles loads the article vectors and, when the learned fusion is served, computes every
 article's neighbour density (tens of seconds), in a thread while it already answers; its first search reads
-the search index (seconds). This script does what a gunicorn worker does (``portal.wsgi``: ``create_app``)
-in this process, then searches every ``--every`` seconds for ``--seconds`` seconds, as an agent would right
-after a deploy, and prints every search slower than ``--slow`` ms with the start-up log.
+the search index's ranking data. This script loads what the gunicorn master loads before forking (jieba's
+dictionary, the model), does what a worker does (``portal.wsgi``: ``create_app``) in this process, then
+searches every ``--every`` seconds for ``--seconds`` seconds, as an agent would right after a deploy, and
+prints every search slower than ``--slow`` ms with the start-up log.
 
     .venv/bin/python benchmarks/startup_bench.py              # the instance benchmarks/load.py prepared
 
@@ -46,7 +47,10 @@ def main() -> None:
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
     from portal.app import create_app
+    from portal.gunicorn_conf import preload_shared
 
+    # What `portal serve`'s master loads before it forks the workers (jieba, the model): a worker has it.
+    preload_shared()
     started = time.perf_counter()
     app = create_app()
     token = json.loads(ready.read_text())["tokens"]["agent"]

@@ -23,7 +23,8 @@ FORK_SAFE_MODELS = ("use",)
 access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(L)s "%(a)s"'
 
 
-def on_starting(server) -> None:  # gunicorn hook: in the master, before any worker exists
+def preload_shared() -> str:
+    """Load what every worker holds read-only (see the module docstring); returns what was loaded."""
     from search_index.analyzer import warm_up
     from search_index.semantic import load_model
 
@@ -34,9 +35,12 @@ def on_starting(server) -> None:  # gunicorn hook: in the master, before any wor
         # The same cache the workers' VectorStore asks (keyed by the setting): they find the model loaded.
         # A model that cannot load is reported by each worker as before (admin page, lexical search).
         load_model(setting)
-        shared = f"jieba's dictionary, semantic model {setting!r}"
-    else:
-        shared = "jieba's dictionary"
+        return f"jieba's dictionary, semantic model {setting!r}"
+    return "jieba's dictionary"
+
+
+def on_starting(server) -> None:  # gunicorn hook: in the master, before any worker exists
+    shared = preload_shared()
     gc.collect()
     gc.freeze()
     server.log.info("loaded before forking the workers: %s", shared)
