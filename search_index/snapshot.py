@@ -24,7 +24,7 @@ from .analyzer import iter_word_spans
 from .normalize import HAN_CHAR, normalize_text
 from .ranker import FieldParams, FieldPostings, Ranker, SegmentView, _read_matcher, segment_postings
 from .schema import RANKED_FIELDS, external_id, norm_key
-from .segment_store import load_segment_file, save_segment, segment_file
+from .segment_store import load_segment_file, save_segment, segment_file, worth_storing
 
 #: Filter terms (status, category, tag, audience values) whose documents a segment remembers.
 MAX_TERM_FILTERS = 64
@@ -249,13 +249,14 @@ SegmentData = tuple[dict[str, FieldPostings], dict[str, int], SegmentDocs]
 def load_segment(seg_reader: Any, store_dir: str | os.PathLike | None = None) -> SegmentData:
     """Read one Whoosh segment's ranking data (once per segment and process: segments never change).
 
-    With ``store_dir`` (the index folder), the data is loaded from the segment's stored copy
+    With ``store_dir`` (the index folder), a large segment's data is loaded from its stored copy
     (:mod:`search_index.segment_store`) when there is a valid one, and otherwise read from the segment and
     stored there for the next process.
     """
     wanted = (*RANKED_FIELDS, "id")
     ndocs = seg_reader.doc_count_all()
-    path = None if store_dir is None else segment_file(store_dir, seg_reader.segment().segment_id())
+    stored_at = store_dir is not None and worth_storing(ndocs)
+    path = segment_file(store_dir, seg_reader.segment().segment_id()) if stored_at else None
     stored = None if path is None else load_segment_file(path, ndocs, wanted)
     if stored is not None:
         fields, spell_df = stored

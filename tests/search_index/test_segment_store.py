@@ -42,6 +42,12 @@ def stored_files(index_dir):
     return {p.name.split(".")[0] for p in index_dir.glob(f"*{segment_store.SUFFIX}")}
 
 
+@pytest.fixture(autouse=True)
+def store_small_segments(monkeypatch):
+    """The articles here make segments of a few documents: store them as the large ones are."""
+    monkeypatch.setattr(segment_store, "STORE_MIN_DOCS", 1)
+
+
 @pytest.fixture
 def index_dir(tmp_path):
     path = tmp_path / "index"
@@ -174,3 +180,12 @@ def _postings(vocab: dict[str, list[int]], ndocs: int) -> FieldPostings:
         tfs=np.ones(len(docs), dtype=np.float16),
         doclen=np.bincount(np.asarray(docs, dtype=np.int64), minlength=ndocs).astype(np.float32),
     )
+
+
+def test_small_segments_are_read_from_whoosh_and_not_stored(index_dir, monkeypatch):
+    monkeypatch.setattr(segment_store, "STORE_MIN_DOCS", 3)  # the fixture's segments hold 2 and 2 documents
+    ix = SearchIndex(index_dir)
+    assert answers(ix)[0][0][:2] == [1, 2]
+    assert not stored_files(index_dir)
+    ix.rebuild(ARTICLES)  # one segment of 4: large enough
+    assert stored_files(index_dir) == live_segments(index_dir)
