@@ -27,11 +27,13 @@ DENSITY_CANDIDATES = 256
 #: Articles scored together: the score matrix is DENSITY_BATCH x rows float32 (8.8 MB at 69,000 rows) and
 #: the candidates' rows DENSITY_BATCH x DENSITY_CANDIDATES x dim float32 (16.8 MB at 512 dimensions).
 DENSITY_BATCH = 32
-#: Articles per lock hold when a worker computes all densities at start-up (~7 ms at 8,455 rows).
-DENSITY_WARM_BATCH = 32
-#: Seconds the start-up computation pauses between batches, lock released. Python's locks are not fair: a
-#: thread that releases and re-takes one at once keeps it, and a search waiting for the matrix waited for
-#: the whole computation (45 s at 69,000 articles). The pauses add ~4 s to that computation.
+#: Articles per lock hold when a worker computes all densities at start-up, i.e. the longest a search waits
+#: for the matrix meanwhile: 23 ms at 69,000 rows on a slow host, against 46 ms with 32 (the same total;
+#: 8 would hold it 15 ms, but every batch reads the whole coarse matrix, and all rows took 30 % longer).
+DENSITY_WARM_BATCH = 16
+#: Seconds the start-up computation pauses between batches, lock released, when a search waits for the
+#: matrix. Python's locks are not fair: a thread that releases and re-takes one at once keeps it, and a
+#: search waiting for the matrix once waited for the whole computation (45 s at 69,000 articles).
 DENSITY_WARM_PAUSE = 0.002
 #: Changed vectors remembered for the memo's check (2 MB at 512 dimensions); an entry older than all of them
 #: is recomputed instead.
@@ -50,8 +52,9 @@ class NeighbourDensity:
 
     The memo is three arrays aligned with the matrix rows (1.1 MB at 69,000 rows; a dict of tuples took
     ~17 MB of every worker's memory). The host class provides ``_ids``, ``_row``, ``_vecs``, ``dim``,
-    ``_lock``, ``_ensure_coarse`` and ``_project``, calls :meth:`_init_densities` once,
-    :meth:`_note_vector_change` before every change and :meth:`_move_density` when a row moves.
+    ``_lock`` (a :class:`~search_index.waitlock.WaitCountingLock`), ``_ensure_coarse`` and ``_project``,
+    calls :meth:`_init_densities` once, :meth:`_note_vector_change` before every change and
+    :meth:`_move_density` when a row moves.
     """
 
     _ids: list[Any]
@@ -109,8 +112,8 @@ class NeighbourDensity:
                         self._compute_densities(chunk)
                     done += chunk.size
             start += batch
-            if chunk.size:
-                time.sleep(DENSITY_WARM_PAUSE)  # let a waiting search take the lock
+            if chunk.size and self._lock.contended:
+                time.sleep(DENSITY_WARM_PAUSE)  # let the waiting search take the lock
 
     def memoised_densities(self) -> dict[Any, tuple[float, float, int]]:
         """The memo as ``{id: (density, cosine of the k-th neighbour, change number it is valid at)}``

@@ -7,7 +7,6 @@ full rows for their exact scores.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable
 from typing import Any
 
@@ -15,6 +14,7 @@ import numpy as np
 
 from .blas import single_threaded_blas
 from .density import NeighbourDensity
+from .waitlock import WaitCountingLock
 
 
 def normalize_rows(vecs: np.ndarray) -> np.ndarray:
@@ -69,7 +69,8 @@ class VectorMatrix(NeighbourDensity):
         self._mean: np.ndarray | None = None
         self._fitted_rows = 0
         self._init_densities()  # the neighbour density memo (search_index.density)
-        self._lock = threading.RLock()
+        # Counts its waiters: the start-up density computation steps aside only when a search waits.
+        self._lock = WaitCountingLock()
 
     # ----- construction and mutation -----
     @classmethod
@@ -132,9 +133,12 @@ class VectorMatrix(NeighbourDensity):
         return {i: float(v) for (i, _), v in zip(pairs, values, strict=True)}
 
     def missing(self, ids: Iterable[Any]) -> list[Any]:
-        """The ids among ``ids`` that have no vector yet (to embed lazily)."""
-        with self._lock:
-            return [i for i in ids if i not in self._row]
+        """The ids among ``ids`` that have no vector yet (to embed lazily).
+
+        Without the lock: a membership test of the id map is safe while another thread changes it, and an
+        answer a moment old only schedules an embedding that is checked again when it runs. Every search
+        asks this, and waiting for the lock cost it ~50 ms while a worker computed its densities."""
+        return [i for i in ids if i not in self._row]
 
     def set(self, item_id: Any, vec: np.ndarray) -> None:
         """Insert or replace the vector of ``item_id`` (normalised here; a wrong dimension raises)."""

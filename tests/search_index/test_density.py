@@ -144,3 +144,12 @@ def test_a_search_is_not_starved_by_the_start_up_computation():
     assert warming.is_alive()  # the search was answered while most of the computation was still to come
     warming.join()
     assert len(m.memoised_densities()) == 1500
+
+
+def test_the_start_up_computation_pauses_only_when_a_search_waits(monkeypatch):
+    """A pause after each of ~8,600 batches would add ~17 s to a worker's start-up at 69,000 articles."""
+    m = VectorMatrix.from_arrays(range(300), _clustered(300, dim=16, seed=3))
+    pauses = []
+    monkeypatch.setattr(density.time, "sleep", pauses.append)
+    assert m.warm_densities(batch=8) == 300
+    assert pauses == []
