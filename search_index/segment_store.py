@@ -34,7 +34,7 @@ from .ranker import FieldPostings
 log = logging.getLogger(__name__)
 
 #: Bumped whenever what is stored (or how) changes; files of another format are ignored and rewritten.
-FORMAT = 1
+FORMAT = 2
 
 SUFFIX = ".ranking.npz"
 
@@ -96,12 +96,12 @@ def save_segment(
         fp = fields[name]
         # The vocabulary dict maps each term to its row in ptr: stored in row order.
         terms = sorted(fp.vocab, key=fp.vocab.__getitem__)
-        arrays[f"{name}.terms"] = _pack_terms(terms)
-        arrays[f"{name}.count"] = np.asarray([len(terms)], dtype=np.int64)
-        arrays[f"{name}.ptr"] = fp.ptr
-        arrays[f"{name}.docs"] = fp.docs
-        arrays[f"{name}.tfs"] = fp.tfs
-        arrays[f"{name}.doclen"] = fp.doclen
+        arrays[f"field.{name}.terms"] = _pack_terms(terms)
+        arrays[f"field.{name}.count"] = np.asarray([len(terms)], dtype=np.int64)
+        arrays[f"field.{name}.ptr"] = fp.ptr
+        arrays[f"field.{name}.docs"] = fp.docs
+        arrays[f"field.{name}.tfs"] = fp.tfs
+        arrays[f"field.{name}.doclen"] = fp.doclen
     # Aside first, then renamed: another process never sees a half-written file under the real name.
     # The aside name starts with the segment id too, so Whoosh removes a leftover with the segment.
     aside = path.with_name(f"{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")
@@ -134,9 +134,9 @@ def load_segment_file(
                 return None
             fields: dict[str, FieldPostings] = {}
             for name in names:
-                terms = _unpack_terms(stored[f"{name}.terms"], int(stored[f"{name}.count"][0]))
-                ptr, docs = stored[f"{name}.ptr"], stored[f"{name}.docs"]
-                tfs, doclen = stored[f"{name}.tfs"], stored[f"{name}.doclen"]
+                terms = _unpack_terms(stored[f"field.{name}.terms"], int(stored[f"field.{name}.count"][0]))
+                ptr, docs = stored[f"field.{name}.ptr"], stored[f"field.{name}.docs"]
+                tfs, doclen = stored[f"field.{name}.tfs"], stored[f"field.{name}.doclen"]
                 if (
                     ptr.dtype != np.int64
                     or len(ptr) != len(terms) + 1
