@@ -34,7 +34,7 @@ from .ranker import FieldPostings
 log = logging.getLogger(__name__)
 
 #: Bumped whenever what is stored (or how) changes; files of another format are ignored and rewritten.
-FORMAT = 2
+FORMAT = 3
 
 SUFFIX = ".ranking.npz"
 
@@ -61,6 +61,7 @@ def _pack_terms(terms: Sequence[str]) -> np.ndarray:
 
 
 def _unpack_terms(packed: np.ndarray, count: int) -> list[str]:
+    # The count comes from a companion array (ptr, df): it tells no terms from one empty term.
     if count == 0:
         return []
     terms = packed.tobytes().decode("utf-8").split(_SEPARATOR)
@@ -87,7 +88,7 @@ def save_segment(
     ):
         return False
     arrays: dict[str, np.ndarray] = {
-        "meta": np.asarray([FORMAT, ndocs, len(names), len(spell_terms)], dtype=np.int64),
+        "meta": np.asarray([FORMAT, ndocs, len(names)], dtype=np.int64),
         "fields": _pack_terms(names),
         "spell.terms": _pack_terms(spell_terms),
         "spell.df": np.fromiter(spell_df.values(), dtype=np.int64, count=len(spell_terms)),
@@ -97,7 +98,6 @@ def save_segment(
         # The vocabulary dict maps each term to its row in ptr: stored in row order.
         terms = sorted(fp.vocab, key=fp.vocab.__getitem__)
         arrays[f"field.{name}.terms"] = _pack_terms(terms)
-        arrays[f"field.{name}.count"] = np.asarray([len(terms)], dtype=np.int64)
         arrays[f"field.{name}.ptr"] = fp.ptr
         arrays[f"field.{name}.docs"] = fp.docs
         arrays[f"field.{name}.tfs"] = fp.tfs
@@ -127,20 +127,20 @@ def load_segment_file(
     try:
         with np.load(path, allow_pickle=False) as stored:
             meta = stored["meta"]
-            if len(meta) != 4 or int(meta[0]) != FORMAT or int(meta[1]) != ndocs:
+            if len(meta) != 3 or int(meta[0]) != FORMAT or int(meta[1]) != ndocs:
                 return None
             names = _unpack_terms(stored["fields"], int(meta[2]))
             if sorted(names) != sorted(fieldnames):
                 return None
             fields: dict[str, FieldPostings] = {}
             for name in names:
-                terms = _unpack_terms(stored[f"field.{name}.terms"], int(stored[f"field.{name}.count"][0]))
                 ptr, docs = stored[f"field.{name}.ptr"], stored[f"field.{name}.docs"]
                 tfs, doclen = stored[f"field.{name}.tfs"], stored[f"field.{name}.doclen"]
+                if ptr.dtype != np.int64 or len(ptr) < 1:
+                    return None
+                terms = _unpack_terms(stored[f"field.{name}.terms"], len(ptr) - 1)
                 if (
-                    ptr.dtype != np.int64
-                    or len(ptr) != len(terms) + 1
-                    or docs.dtype != np.int32
+                    docs.dtype != np.int32
                     or tfs.dtype != np.float16
                     or doclen.dtype != np.float32
                     or int(ptr[-1]) != len(docs)
@@ -151,8 +151,10 @@ def load_segment_file(
                 fields[name] = FieldPostings(
                     vocab={t: i for i, t in enumerate(terms)}, ptr=ptr, docs=docs, tfs=tfs, doclen=doclen
                 )
-            spell_terms = _unpack_terms(stored["spell.terms"], int(meta[3]))
-            spell_df = dict(zip(spell_terms, stored["spell.df"].tolist(), strict=True))
+            spell_counts = stored["spell.df"].tolist()
+            spell_df = dict(
+                zip(_unpack_terms(stored["spell.terms"], len(spell_counts)), spell_counts, strict=True)
+            )
     except FileNotFoundError:
         return None
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
