@@ -99,15 +99,16 @@ class Snapshot:
         generation: int,
         ranker: Ranker,
         spell: list[dict[str, int]],
-        segments: list[tuple[int, SegmentDocs]],
+        segments: list[tuple[int, SegmentDocs, Any]],  # (offset, its documents, its Whoosh reader)
     ):
         self.reader = reader
         self.generation = generation
         self.ranker = ranker
         self.ndocs = ranker.ndocs
         self._spell = spell
-        self._offsets = [offset for offset, _docs in segments]
-        self._segdocs = [docs for _offset, docs in segments]
+        self._offsets = [offset for offset, _docs, _reader in segments]
+        self._segdocs = [docs for _offset, docs, _reader in segments]
+        self._segments = segments
         self._masks: dict[tuple, np.ndarray] = {}
         self._spell_chars: set[str] | None = None
         #: Caches that later ranking stages keep for this generation (e.g. the learned fusion's idf table);
@@ -130,9 +131,7 @@ class Snapshot:
         mask = self._masks.get(key)
         if mask is None:
             mask = np.zeros(self.ndocs, dtype=bool)
-            # The same segments, in the same order, as build_snapshot kept (it skips segment-less readers).
-            readers = [(r, o) for r, o in self.reader.leaf_readers() if r.segment() is not None]
-            for (seg_reader, offset), docs in zip(readers, self._segdocs, strict=True):
+            for offset, docs, seg_reader in self._segments:
                 local = docs.term_docs(seg_reader, fieldname, value)
                 if len(local):
                     mask[local + offset] = True
@@ -290,7 +289,7 @@ def build_snapshot(
             reader = ix.reader()
             segments: list[SegmentView] = []
             spell: list[dict[str, int]] = []
-            docs: list[tuple[int, SegmentDocs]] = []
+            docs: list[tuple[int, SegmentDocs, Any]] = []
             live_ids = set()
             for seg_reader, offset in list(reader.leaf_readers()):
                 if seg_reader.segment() is None:  # an empty index has a segment-less reader
@@ -303,7 +302,7 @@ def build_snapshot(
                 fields, spell_df, seg_docs = cached
                 segments.append(SegmentView(offset, seg_reader.doc_count_all(), fields))
                 spell.append(spell_df)
-                docs.append((offset, seg_docs))
+                docs.append((offset, seg_docs, seg_reader))
             for segid in list(seg_cache):
                 if segid not in live_ids:
                     del seg_cache[segid]
