@@ -24,7 +24,8 @@ Back to back, every client always has a request in the queue: with 50 clients an
 waits for ~24 others (Little's law), so its latency is ~25 times the time a worker spends on it, however
 short that is.  A second, *paced* run of the same mix (``--think``, 2 s by default) has every client pause
 before its first request and after each answer (exponentially distributed, like people reading it), which
-shows what 50 working agents experience.  Worker memory (VmRSS and the unshared RssAnon, from /proc) is read after the runs.
+shows what 50 working agents experience.  Worker memory (VmRSS and the unshared RssAnon, from /proc) is read
+after the runs.
 """
 
 from __future__ import annotations
@@ -115,7 +116,8 @@ def queries() -> list[str]:
 
 class Client(threading.Thread):
     """One simulated user: a keep-alive connection, requests until the deadline, back to back or (``think``
-    seconds on average, exponentially distributed) with a pause before the first request and after each answer, like a person."""
+    seconds on average, exponentially distributed) with a pause before the first request and after each
+    answer, like a person."""
 
     def __init__(self, port, token, pick, deadline, seed, think=0.0):
         super().__init__(daemon=True)
