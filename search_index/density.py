@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from .blas import single_threaded_blas
+from .density_store import StoredDensities, reusable_entries, row_digests
 
 #: Neighbours whose mean cosine is an article's neighbour density (k of CSLS; 5 and 20 measured alike).
 DENSITY_NEIGHBOURS = 10
@@ -72,6 +73,13 @@ class NeighbourDensity:
         self._change_vecs = np.zeros((DENSITY_CHANGE_LOG, self.dim), dtype=np.float32)
         self._change_seqs = np.zeros(DENSITY_CHANGE_LOG, dtype=np.int64)  # 0 = empty slot
         self._change_seq = 0
+        # Bumped by every change of a vector (logged or not): tells a computation made outside the lock
+        # (digests, the stored entries' check) that the rows it read are still the matrix's.
+        self._vector_version = 0
+        # While tracked (start-up, for density_store): each entry's neighbours as article ids (-1: fewer
+        # than k), and whether they are known. None otherwise: 5.5 MB at 69,000 rows that searches never use.
+        self._dens_nbrs: np.ndarray | None = None
+        self._dens_tracked: np.ndarray | None = None
 
     def densities(self, ids: Iterable[Any]) -> dict[Any, float]:
         """``{id: neighbour density}`` for the ids that have a vector: the mean cosine of the article to its
@@ -133,6 +141,10 @@ class NeighbourDensity:
             self._dens_mean = np.concatenate([self._dens_mean, np.zeros(missing, dtype=np.float32)])
             self._dens_kth = np.concatenate([self._dens_kth, np.zeros(missing, dtype=np.float32)])
             self._dens_seq = np.concatenate([self._dens_seq, np.full(missing, -1, dtype=np.int64)])
+            if self._dens_nbrs is not None and self._dens_tracked is not None:
+                more = np.full((missing, DENSITY_NEIGHBOURS), -1, dtype=np.int64)
+                self._dens_nbrs = np.concatenate([self._dens_nbrs, more])
+                self._dens_tracked = np.concatenate([self._dens_tracked, np.zeros(missing, dtype=bool)])
 
     def _compute_densities(self, rows: np.ndarray) -> None:
         n, k = len(self._ids), DENSITY_NEIGHBOURS
@@ -141,6 +153,7 @@ class NeighbourDensity:
         # (m, n): one contiguous row of scores per asked article, so the partitions below run along rows.
         scores = self._project(queries) @ coarse.T
         scores[np.arange(rows.size), rows] = -np.inf  # an article is not its own neighbour
+        cand = None
         if self._proj is not None and n > DENSITY_CANDIDATES:
             # Projected regime: the coarse scores pick candidates, the full rows score them exactly.
             cand = np.argpartition(-scores, DENSITY_CANDIDATES - 1, axis=1)[:, :DENSITY_CANDIDATES]
@@ -151,8 +164,11 @@ class NeighbourDensity:
         if top <= 0:
             self._dens_mean[rows], self._dens_kth[rows] = 0.0, -np.inf
             return
-        best = -np.partition(-scores, top - 1, axis=1)[:, :top]  # (m, top), the top values in any order
+        nearest = np.argpartition(-scores, top - 1, axis=1)[:, :top]  # (m, top), in any order
+        best = np.take_along_axis(scores, nearest, axis=1)
         self._dens_mean[rows] = best.mean(axis=1)
+        if self._dens_nbrs is not None:
+            self._track(rows, nearest if cand is None else np.take_along_axis(cand, nearest, axis=1))
         # Fewer rows than k: every other row is a neighbour, and any new row would become one.
         self._dens_kth[rows] = best.min(axis=1) if top == k else -np.inf
 
@@ -160,6 +176,7 @@ class NeighbourDensity:
         """Note that the article of ``row`` (``None``: a new row) gains vector ``new`` and/or loses ``old``:
         its own entry goes, and the vectors are logged for :meth:`_drop_stale` to check the other entries
         against when they are asked."""
+        self._vector_version += 1
         if row is not None and row < self._dens_seq.shape[0]:
             self._dens_seq[row] = -1
         if not (self._dens_seq >= 0).any():
@@ -178,6 +195,9 @@ class NeighbourDensity:
                 self._dens_mean[target] = self._dens_mean[source]
                 self._dens_kth[target] = self._dens_kth[source]
                 self._dens_seq[target] = self._dens_seq[source]
+                if self._dens_nbrs is not None and self._dens_tracked is not None:
+                    self._dens_nbrs[target] = self._dens_nbrs[source]
+                    self._dens_tracked[target] = self._dens_tracked[source]
             self._dens_seq[source] = -1
 
     def _drop_stale(self, rows: np.ndarray) -> None:
@@ -198,3 +218,107 @@ class NeighbourDensity:
         reached = np.where(newer, cosines, -np.inf).max(axis=1) >= self._dens_kth[rows] - DENSITY_TOLERANCE
         stale = reached | (since < oldest_logged - 1)
         self._dens_seq[rows] = np.where(stale, -1, current)
+
+    # -- kept across restarts (density_store) --------------------------------------------------------
+    def density_params(self) -> tuple[int, ...]:
+        """The setting a density depends on besides the vectors: stored densities of another are discarded."""
+        return (DENSITY_NEIGHBOURS, DENSITY_CANDIDATES)
+
+    def track_neighbours(self, on: bool) -> None:
+        """Start (or stop and forget) recording each computed entry's neighbours, which
+        :meth:`density_snapshot` stores; only with integer ids (article ids), which the file holds."""
+        with self._lock:
+            if on and all(isinstance(i, int) for i in self._ids):
+                self._size_density_memo()
+                size = self._dens_seq.shape[0]
+                self._dens_nbrs = np.full((size, DENSITY_NEIGHBOURS), -1, dtype=np.int64)
+                self._dens_tracked = np.zeros(size, dtype=bool)
+            else:
+                self._dens_nbrs = self._dens_tracked = None
+
+    def _track(self, rows: np.ndarray, neighbour_rows: np.ndarray) -> None:
+        if self._dens_nbrs is None or self._dens_tracked is None:
+            return
+        try:
+            ids = np.fromiter((self._ids[r] for r in neighbour_rows.ravel()), dtype=np.int64)
+        except (TypeError, ValueError):  # an id that is not an integer: nothing can be stored
+            self._dens_nbrs = self._dens_tracked = None
+            return
+        self._dens_nbrs[rows] = -1
+        self._dens_nbrs[rows, : neighbour_rows.shape[1]] = ids.reshape(neighbour_rows.shape)
+        self._dens_tracked[rows] = True
+
+    def _stable_digests(self) -> tuple[int, np.ndarray, np.ndarray, np.ndarray] | None:
+        """``(version, ids, vectors, digests)`` of the rows as they are, hashed outside the lock (~0.1 s at
+        69,000 rows); the caller checks ``version`` under the lock before using them. None for ids that are
+        not integers."""
+        with self._lock:
+            version, n, vecs = self._vector_version, len(self._ids), self._vecs
+            if not all(isinstance(i, int) for i in self._ids):
+                return None
+            ids = np.asarray(self._ids, dtype=np.int64)
+        return version, ids, vecs[:n], row_digests(vecs[:n])
+
+    def seed_densities(self, stored: StoredDensities, attempts: int = 3) -> int:
+        """Take the entries of ``stored`` (an earlier process's, :mod:`.density_store`) that a fresh
+        computation would give again, for rows without an entry; returns how many were taken.
+
+        The check runs outside the lock (seconds when many vectors changed); rows changed meanwhile make
+        it start again, ``attempts`` times at most (then nothing is taken: they are computed).
+        """
+        if stored.params != self.density_params():
+            return 0
+        for _attempt in range(attempts):
+            current = self._stable_digests()
+            if current is None:
+                return 0
+            version, ids, vecs, digests = current
+            with single_threaded_blas():
+                positions, rows = reusable_entries(stored, ids, digests, vecs, DENSITY_TOLERANCE)
+            with self._lock:
+                if version != self._vector_version:
+                    continue
+                self._size_density_memo()
+                free = self._dens_seq[rows] < 0
+                rows, positions = rows[free], positions[free]
+                self._dens_mean[rows] = stored.mean[positions]
+                self._dens_kth[rows] = stored.kth[positions]
+                self._dens_seq[rows] = self._change_seq
+                if self._dens_nbrs is not None and self._dens_tracked is not None:
+                    self._dens_nbrs[rows] = stored.neighbours[positions]
+                    self._dens_tracked[rows] = True
+                return int(rows.size)
+        return 0
+
+    def density_snapshot(self, attempts: int = 3) -> StoredDensities | None:
+        """Every row's vector digest, with the entries valid now whose neighbours are known (tracked), for
+        :func:`.density_store.save_densities`. None with ids that are not integers, or when the rows keep
+        changing while they are hashed."""
+        for _attempt in range(attempts):
+            current = self._stable_digests()
+            if current is None:
+                return None
+            version, ids, _vecs, digests = current
+            with self._lock:
+                if version != self._vector_version:
+                    continue
+                n = len(ids)
+                self._size_density_memo()
+                self._drop_stale(np.flatnonzero(self._dens_seq[:n] >= 0))
+                has_entry = self._dens_seq[:n] >= 0
+                neighbours = np.full((n, DENSITY_NEIGHBOURS), -1, dtype=np.int64)
+                if self._dens_nbrs is not None and self._dens_tracked is not None:
+                    has_entry &= self._dens_tracked[:n]
+                    neighbours = self._dens_nbrs[:n].copy()
+                else:
+                    has_entry[:] = False
+                return StoredDensities(
+                    ids=ids,
+                    digests=digests,
+                    has_entry=has_entry,
+                    mean=self._dens_mean[:n].copy(),
+                    kth=self._dens_kth[:n].copy(),
+                    neighbours=neighbours,
+                    params=self.density_params(),
+                )
+        return None

@@ -13,22 +13,21 @@ so Whoosh deletes it together with the segment's files when a merge or a rebuild
 
 The file is a cache: a missing, unreadable or foreign one (other fields, other format) is ignored and
 rewritten, and a write that fails (a full or read-only disk) only costs the next process the slow read.
-A file appears under its name complete or not at all (written aside, then renamed). Arrays only: it is
-loaded with ``allow_pickle=False``.
+A file appears under its name complete or not at all (:func:`.npz_files.write_arrays`). Arrays only: it
+is loaded with ``allow_pickle=False``.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
-import threading
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
+from .npz_files import write_arrays
 from .ranker import FieldPostings
 
 log = logging.getLogger(__name__)
@@ -102,19 +101,12 @@ def save_segment(
         arrays[f"field.{name}.docs"] = fp.docs
         arrays[f"field.{name}.tfs"] = fp.tfs
         arrays[f"field.{name}.doclen"] = fp.doclen
-    # Aside first, then renamed: another process never sees a half-written file under the real name.
-    # The aside name starts with the segment id too, so Whoosh removes a leftover with the segment.
-    aside = path.with_name(f"{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")
     try:
-        with aside.open("wb") as fh:
-            np.savez(fh, **arrays)
-        os.replace(aside, path)
+        write_arrays(path, arrays)
     except OSError as exc:
         log.warning(
             "could not store the ranking data of %s (%s); it is read from the segment", path.name, exc
         )
-        with contextlib.suppress(OSError):
-            aside.unlink()
         return False
     return True
 

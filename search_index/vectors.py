@@ -24,6 +24,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -32,6 +33,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from .changes import Cursor, cursor_at_newest, has_new_changes, pending_changes
+from .density_store import warm_with_stored_densities
 from .matrix import VectorMatrix
 from .memory import release_free_memory
 from .models import SearchVector
@@ -116,13 +118,18 @@ class VectorStore(VectorQueries):
         return self.embedder is not None
 
     def start_in_background(
-        self, known_ids: Callable[[], Iterable[Any]] | None = None, *, warm_densities: bool = False
+        self,
+        known_ids: Callable[[], Iterable[Any]] | None = None,
+        *,
+        warm_densities: bool = False,
+        density_dir: Path | None = None,
     ) -> threading.Thread:
         """Load the model and the stored vectors in a thread (start-up stays fast; search is lexical until
         then), and schedule the vectors nobody computed yet (``known_ids``: the ids in the index).
 
         ``warm_densities`` (when the learned fusion will ask for them) then computes every article's
-        neighbour density, so that the first searches do not pay for their candidates' densities."""
+        neighbour density, so that the first searches do not pay for their candidates' densities; with
+        ``density_dir`` (the index folder) it reuses and stores them there (:mod:`.density_store`)."""
 
         def run() -> None:
             try:
@@ -132,13 +139,7 @@ class VectorStore(VectorQueries):
                     if known_ids is not None:
                         self.schedule(self.matrix.missing(known_ids()))
                     if warm_densities:
-                        started = time.monotonic()
-                        warmed = self.matrix.warm_densities()
-                        log.info(
-                            "semantic search: neighbour densities of %d article(s) computed in %.1f s",
-                            warmed,
-                            time.monotonic() - started,
-                        )
+                        self._warm_densities(density_dir)
                     release_free_memory()  # the loading's and the densities' temporaries
             except Exception:
                 self._fail("loading the article vectors")
@@ -146,6 +147,19 @@ class VectorStore(VectorQueries):
         thread = threading.Thread(target=run, name="vector-start", daemon=True)
         thread.start()
         return thread
+
+    def _warm_densities(self, density_dir: Path | None) -> None:
+        started, reused = time.monotonic(), 0
+        if density_dir is None:
+            computed = self.matrix.warm_densities()
+        else:
+            reused, computed = warm_with_stored_densities(self.matrix, density_dir, self.model_name)
+        log.info(
+            "semantic search: neighbour densities of %d article(s) computed, %d reused, in %.1f s",
+            computed,
+            reused,
+            time.monotonic() - started,
+        )
 
     # -- state --------------------------------------------------------------------------------------
     @property

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import weakref
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app
@@ -82,7 +83,9 @@ def get_search_engine(app: Flask | None = None) -> SearchEngine:
     engine = SearchEngine(index, sync, SettingsCache(), vectors, mask_logged=mask_logged_query)
     if not testing and vectors.setting != "off":
         vectors.start_in_background(
-            lambda: vector_candidates(db_engine), warm_densities=engine.fusion_model is not None
+            lambda: vector_candidates(db_engine),
+            warm_densities=engine.fusion_model is not None,
+            density_dir=Path(app.config["INDEX_DIR"]),
         )
     app.extensions[_KEY] = (os.getpid(), engine)
     # A weak reference: the hook registry must not keep test apps (and their open indexes) alive.

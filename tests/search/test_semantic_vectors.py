@@ -281,6 +281,35 @@ def test_start_up_computes_the_neighbour_densities_when_asked(app, db):
     assert fresh == pytest.approx(rebuilt, abs=2e-3)
 
 
+def test_a_restarted_worker_reuses_the_stored_densities(app, db, tmp_path, caplog):
+    """After a restart the densities come from the index folder's file, not from computing them again
+    (edits in between: tests/search_index/test_density_store.py)."""
+    from articles.search.runtime import iter_documents, load_documents
+    from portal.db import get_engine
+    from search_index.density_store import density_file
+    from search_index.vectors import VectorStore
+
+    _agent, _lead, _admin, articles = _corpus(db)
+    ids = {a.id for a in articles.values()}
+
+    def start() -> VectorStore:
+        store = VectorStore(
+            get_engine(app), load_documents, iter_documents, "use", background=False, eager=False
+        )
+        store.start_in_background(lambda: list(ids), warm_densities=True, density_dir=tmp_path).join(60)
+        return store
+
+    with caplog.at_level("INFO", logger="search_index.vectors"):
+        first = start()
+    assert density_file(tmp_path, first.model_name).exists()
+    assert f"densities of {len(ids)} article(s) computed, 0 reused" in caplog.text
+    caplog.clear()
+    with caplog.at_level("INFO", logger="search_index.vectors"):
+        second = start()
+    assert f"densities of 0 article(s) computed, {len(ids)} reused" in caplog.text
+    assert second.matrix.densities(ids) == pytest.approx(first.matrix.densities(ids), abs=1e-6)
+
+
 def test_a_meaningless_query_still_finds_nothing(app, db):
     _corpus(db)
     assert _ids(app, db, "asdfgh qwerty") == []
