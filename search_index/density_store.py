@@ -47,9 +47,10 @@ log = logging.getLogger(__name__)
 #: Bumped whenever what is stored (or how) changes; files of another format are ignored and rewritten.
 FORMAT = 1
 
-#: Beyond this share of added or changed vectors since the file was written, checking the stored entries
-#: against them costs about what computing everything does: the file is not used.
-MAX_CHANGED_SHARE = 0.25
+#: Beyond this share of added or changed vectors since the file was written, the file is not used: each
+#: change makes ~17 entries stale, and checking the others costs more per change (at 69,763 rows, 100 edits:
+#: 6 s instead of 103 s; 1,000: 42 s; 5,000 edits, 11 % of the rows: 87 s, benchmarks/density_restart_bench.py).
+MAX_CHANGED_SHARE = 0.1
 
 #: Seconds a starting worker waits for another one computing the densities before computing them itself.
 LOCK_WAIT = 600.0
