@@ -212,8 +212,10 @@ class VectorStore(VectorQueries):
         with Session(self.engine) as session:
             cursor = cursor_at_newest(session)
             ids, rows, hashes = read_vectors(session, self.model_name, self.embedder.dim)
+        matrix = VectorMatrix.from_float16_rows(ids, rows)
+        matrix.prepare()
         with self._lock:
-            self.matrix = VectorMatrix.from_float16_rows(ids, rows)
+            self.matrix = matrix
             self._hashes = hashes
             self._cursor = cursor
             self._loaded = True

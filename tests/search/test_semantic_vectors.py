@@ -262,6 +262,7 @@ def test_a_worker_loads_the_model_in_the_background(app, db):
     store.start_in_background(lambda: [a.id for a in articles.values()]).join(60)
     assert store.enabled and set(store.matrix.ids) == {a.id for a in articles.values()}
     assert store.matrix.memoised_densities() == {}  # nothing asked for densities: none were computed
+    assert store.matrix._coarse is not None  # fitted by the loading thread, not by the first search
 
 
 def test_start_up_computes_the_neighbour_densities_when_asked(app, db):

@@ -124,3 +124,17 @@ def test_matrix_from_float16_rows_normalises_and_grows_modestly():
     assert big.top_k([1, 0, 0], k=1) == [("new", pytest.approx(1.0, abs=1e-3))]
     dup = VectorMatrix.from_float16_rows(["x", "x"], np.array([[1, 0, 0], [0, 1, 0]], dtype=np.float16))
     assert len(dup) == 1 and dup.get("x") == pytest.approx([0, 1, 0], abs=1e-3)
+
+
+def test_prepare_fits_the_projection_so_no_search_pays_for_it(monkeypatch):
+    rng = np.random.default_rng(5)
+    vecs = normalize_rows(rng.normal(size=(300, 32)))
+    m = VectorMatrix.from_arrays(range(300), vecs, exact_below=100, coarse_dim=8)
+    fits = []
+    eigh = np.linalg.eigh
+    monkeypatch.setattr(np.linalg, "eigh", lambda a: fits.append(a.shape) or eigh(a))
+    m.prepare()
+    assert fits == [(32, 32)]
+    hits = m.top_k(vecs[7], 5)
+    assert fits == [(32, 32)]  # the search used the fitted projection
+    assert hits[0][0] == 7
