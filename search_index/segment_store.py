@@ -4,7 +4,7 @@ Reading a Whoosh segment's postings term by term goes through Whoosh's Python co
 articles of the benchmark (132,000 posting lists), paid by every worker in its first search after it
 starts, and again by each worker for every large segment a merge writes. What the ranker keeps of a
 segment (:data:`search_index.snapshot.SegmentData`) is a handful of flat arrays and term lists, so the
-first process to read a large segment (:data:`STORE_MIN_DOCS`) writes them to ``<segment id>.ranking.npz``
+first process to read a segment of :data:`STORE_MIN_DOCS` documents or more writes them to ``<segment id>.ranking.npz``
 and every later one loads that file instead (0.15 s instead of 4.8 s for those 69,000 articles).
 
 Segments never change once written (deletions are kept apart, and read per generation), so a file is
@@ -37,9 +37,11 @@ FORMAT = 3
 
 SUFFIX = ".ranking.npz"
 
-#: Smaller segments are not stored: Whoosh reads one in milliseconds, and every saved draft makes one
-#: (a file per draft and worker would be churn for nothing). Merges make the large ones.
-STORE_MIN_DOCS = 1000
+#: Smaller segments are not stored: every saved draft makes one of a document (a file per draft would be
+#: churn for nothing), and Whoosh reads such a segment in milliseconds. Merges make the larger ones, and
+#: Whoosh's reading costs per posting list, not per document: on the load instance, segments of 51 and
+#: 209 drafts (unique words each) took 40-90 ms each, in every worker's first search on them.
+STORE_MIN_DOCS = 32
 
 #: Terms are stored joined by this character; a segment with a term containing it is not stored.
 _SEPARATOR = "\x00"
