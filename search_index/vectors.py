@@ -348,8 +348,12 @@ class VectorStore(VectorQueries):
                 self._thread.start()
 
     def note_missing(self, ids: Iterable[Any]) -> None:
-        """Search hits without a vector in this worker: fetch or compute theirs lazily."""
-        if self.matrix is None:
+        """Search hits without a vector in this worker: fetch or compute theirs lazily.
+
+        Not before the stored vectors are loaded: the matrix is empty until then, the start-up thread
+        schedules every article without a vector itself, and it holds the lock :meth:`schedule` takes
+        for the whole load (a search waited for it, 0.7-0.9 s at 69,979 vectors)."""
+        if self.matrix is None or not self._loaded:
             return
         missing = [i for i in self.matrix.missing(ids) if isinstance(i, int) and i not in self._lazy]
         if missing:

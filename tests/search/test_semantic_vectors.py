@@ -251,6 +251,45 @@ def test_filters_apply_to_the_semantic_side(app, db):
     assert other.id  # the other category exists and is empty
 
 
+def test_a_search_during_the_start_up_load_does_not_wait_for_it(app, db):
+    """While the start-up thread loads the stored vectors (holding the store's lock), a search's hits
+    without a vector are not scheduled: the search would wait for the whole load, and start-up schedules
+    every missing vector itself once loaded."""
+    import threading
+
+    from articles.search.runtime import iter_documents, load_documents
+    from portal.db import get_engine
+    from search_index.vectors import VectorStore
+
+    _agent, _lead, _admin, articles = _corpus(db)
+    unstored = articles["invoice"].id
+    db.exec(SearchVector.__table__.delete().where(SearchVector.article_id == unstored))
+    db.commit()
+    store = VectorStore(get_engine(app), load_documents, iter_documents, "use", background=False)
+    ids = [a.id for a in articles.values()]
+    loading, done = threading.Event(), threading.Event()
+
+    def start_up_load():
+        with store._lock:  # what the start-up thread holds while it reads 69,000 rows
+            loading.set()
+            done.wait(10)
+
+    holder = threading.Thread(target=start_up_load)
+    holder.start()
+    assert loading.wait(10)
+    asked = threading.Thread(target=store.note_missing, args=(ids,))
+    asked.start()
+    asked.join(2)
+    finished_while_loading = not asked.is_alive()
+    done.set()
+    holder.join(10)
+    asked.join(10)
+    assert finished_while_loading and store._lazy == set()
+    store.load()
+    store.note_missing(ids)  # once loaded, a hit without a vector is scheduled again
+    assert store._lazy == {unstored}
+
+
 def test_a_worker_loads_the_model_in_the_background(app, db):
     from articles.search.runtime import iter_documents, load_documents
     from portal.db import get_engine
