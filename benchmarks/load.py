@@ -124,7 +124,7 @@ class Client(threading.Thread):
         self.port, self.token, self.pick, self.deadline = port, token, pick, deadline
         self.think = think
         self.rng = random.Random(seed)
-        self.samples: list[tuple[str, float, int]] = []  # (kind, seconds, status)
+        self.samples: list[tuple[str, float, int, float]] = []  # (kind, seconds, status, sent at)
 
     def run(self):
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
@@ -146,7 +146,7 @@ class Client(threading.Thread):
                 status = 0
                 conn.close()
                 conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-            self.samples.append((kind, time.perf_counter() - started, status))
+            self.samples.append((kind, time.perf_counter() - started, status, started))
             if self.think:
                 self._pause()
         conn.close()
@@ -197,7 +197,7 @@ def run_phase(port, token, pick, clients, duration, seed=1, server=None, think=0
     cpu_before = server_cpu_seconds(pids)
     deadline = time.monotonic() + duration
     threads = [Client(port, token, pick, deadline, seed * 1000 + i, think) for i in range(clients)]
-    started = time.monotonic()
+    started, phase_start = time.monotonic(), time.perf_counter()
     for t in threads:
         t.start()
     for t in threads:
@@ -205,6 +205,11 @@ def run_phase(port, token, pick, clients, duration, seed=1, server=None, think=0
     elapsed = time.monotonic() - started
     samples = [s for t in threads for s in t.samples]
     out = summarize(samples, elapsed)
+    # Where the slowest answers fall in the phase: a stall of the server shows as a cluster in time.
+    out["slowest"] = [
+        {"kind": kind, "sent_at_s": round(sent - phase_start, 2), "ms": round(took * 1000, 1), "status": st}
+        for kind, took, st, sent in sorted(samples, key=lambda x: -x[1])[:15]
+    ]
     if pids and samples:
         out["server_cpu_ms_per_request"] = round(
             (server_cpu_seconds(pids) - cpu_before) * 1000 / len(samples), 2
@@ -222,13 +227,13 @@ def pct(values, p):
 
 def summarize(samples, elapsed):
     out = {"elapsed_s": round(elapsed, 1), "requests": len(samples), "rps": round(len(samples) / elapsed, 1)}
-    kinds = sorted({k for k, _, _ in samples})
-    out["errors"] = sum(1 for _, _, st in samples if st == 0 or st >= 500 or st in (401, 403, 404))
+    kinds = sorted({k for k, *_ in samples})
+    out["errors"] = sum(1 for _, _, st, _ in samples if st == 0 or st >= 500 or st in (401, 403, 404))
     out["by_kind"] = {}
     for kind in kinds:
-        times = [d for k, d, _ in samples if k == kind]
+        times = [d for k, d, *_ in samples if k == kind]
         statuses = {}
-        for k, _, st in samples:
+        for k, _, st, _ in samples:
             if k == kind:
                 statuses[str(st)] = statuses.get(str(st), 0) + 1
         out["by_kind"][kind] = {
@@ -443,6 +448,12 @@ def print_table(report):
         f"{report['healthz'].get('server_cpu_ms_per_request')}, mix {report['mix'].get('server_cpu_ms_per_request')}"
         f" (semantic: {report['semantic']})"
     )
+    slowest = report["mix"].get("slowest", [])[:6]
+    if slowest:
+        print(
+            "mix slowest (kind ms @ sent s):",
+            ", ".join(f"{x['kind']} {x['ms']:.0f} @ {x['sent_at_s']}" for x in slowest),
+        )
     if "paced_mix" in report:
         paced = report["paced_mix"]
         print(
