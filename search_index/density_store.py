@@ -59,6 +59,17 @@ LOCK_WAIT = 600.0
 _CHECK_BLOCK = 4096
 
 
+#: The arrays of a file and their types, all with one row per vector (``neighbours``: k columns).
+_ARRAYS = {
+    "ids": np.int64,
+    "digests": np.uint64,
+    "has_entry": np.bool_,
+    "mean": np.float32,
+    "kth": np.float32,
+    "neighbours": np.int64,
+}
+
+
 @dataclass
 class StoredDensities:
     """The densities of one matrix as written by :meth:`.density.NeighbourDensity.density_snapshot`.
@@ -99,12 +110,7 @@ def save_densities(path: Path, model_name: str, dim: int, stored: StoredDensitie
     arrays = {
         "meta": np.asarray([FORMAT, dim, len(stored), *stored.params], dtype=np.int64),
         "model": np.frombuffer(model_name.encode("utf-8"), dtype=np.uint8),
-        "ids": stored.ids.astype(np.int64),
-        "digests": stored.digests.astype(np.uint64),
-        "has_entry": stored.has_entry.astype(bool),
-        "mean": stored.mean.astype(np.float32),
-        "kth": stored.kth.astype(np.float32),
-        "neighbours": stored.neighbours.astype(np.int64),
+        **{name: getattr(stored, name).astype(dtype) for name, dtype in _ARRAYS.items()},
     }
     try:
         write_arrays(path, arrays)
@@ -129,27 +135,13 @@ def load_densities(path: Path, model_name: str, dim: int, params: tuple[int, ...
                 return _foreign(path, "another model")
             n = int(meta[2])
             stored = StoredDensities(
-                ids=data["ids"],
-                digests=data["digests"],
-                has_entry=data["has_entry"],
-                mean=data["mean"],
-                kth=data["kth"],
-                neighbours=data["neighbours"],
-                params=tuple(int(p) for p in meta[3:]),
+                **{name: data[name] for name in _ARRAYS}, params=tuple(int(p) for p in meta[3:])
             )
     except FileNotFoundError:
         return None
     except (OSError, ValueError, KeyError, EOFError, UnicodeDecodeError, zipfile.BadZipFile) as exc:
         return _foreign(path, str(exc))
-    expected = {
-        "ids": np.int64,
-        "digests": np.uint64,
-        "has_entry": np.bool_,
-        "mean": np.float32,
-        "kth": np.float32,
-        "neighbours": np.int64,
-    }
-    for name, dtype in expected.items():
+    for name, dtype in _ARRAYS.items():
         array = getattr(stored, name)
         if (
             array.dtype != dtype
