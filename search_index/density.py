@@ -41,6 +41,9 @@ DENSITY_WARM_PAUSE = 0.002
 DENSITY_CHANGE_LOG = 1024
 #: float16 rows: cosines within this of an article's k-th neighbour count as reaching it.
 DENSITY_TOLERANCE = 1e-3
+#: In the first neighbour column while tracking: this entry's neighbours are not known (-1 means "fewer
+#: than k", a known answer).
+_UNTRACKED = -2
 
 
 class NeighbourDensity:
@@ -77,9 +80,9 @@ class NeighbourDensity:
         # (digests, the stored entries' check) that the rows it read are still the matrix's.
         self._vector_version = 0
         # While tracked (start-up, for density_store): each entry's neighbours as article ids (-1: fewer
-        # than k), and whether they are known. None otherwise: 5.5 MB at 69,000 rows that searches never use.
+        # than k; _UNTRACKED in the first column: not known). None otherwise: 5.5 MB at 69,000 rows that
+        # searches never use.
         self._dens_nbrs: np.ndarray | None = None
-        self._dens_tracked: np.ndarray | None = None
 
     def densities(self, ids: Iterable[Any]) -> dict[Any, float]:
         """``{id: neighbour density}`` for the ids that have a vector: the mean cosine of the article to its
@@ -141,10 +144,9 @@ class NeighbourDensity:
             self._dens_mean = np.concatenate([self._dens_mean, np.zeros(missing, dtype=np.float32)])
             self._dens_kth = np.concatenate([self._dens_kth, np.zeros(missing, dtype=np.float32)])
             self._dens_seq = np.concatenate([self._dens_seq, np.full(missing, -1, dtype=np.int64)])
-            if self._dens_nbrs is not None and self._dens_tracked is not None:
-                more = np.full((missing, DENSITY_NEIGHBOURS), -1, dtype=np.int64)
+            if self._dens_nbrs is not None:
+                more = np.full((missing, DENSITY_NEIGHBOURS), _UNTRACKED, dtype=np.int64)
                 self._dens_nbrs = np.concatenate([self._dens_nbrs, more])
-                self._dens_tracked = np.concatenate([self._dens_tracked, np.zeros(missing, dtype=bool)])
 
     def _compute_densities(self, rows: np.ndarray) -> None:
         n, k = len(self._ids), DENSITY_NEIGHBOURS
@@ -195,9 +197,8 @@ class NeighbourDensity:
                 self._dens_mean[target] = self._dens_mean[source]
                 self._dens_kth[target] = self._dens_kth[source]
                 self._dens_seq[target] = self._dens_seq[source]
-                if self._dens_nbrs is not None and self._dens_tracked is not None:
+                if self._dens_nbrs is not None:
                     self._dens_nbrs[target] = self._dens_nbrs[source]
-                    self._dens_tracked[target] = self._dens_tracked[source]
             self._dens_seq[source] = -1
 
     def _drop_stale(self, rows: np.ndarray) -> None:
@@ -228,36 +229,39 @@ class NeighbourDensity:
         """Start (or stop and forget) recording each computed entry's neighbours, which
         :meth:`density_snapshot` stores; only with integer ids (article ids), which the file holds."""
         with self._lock:
-            if on and all(isinstance(i, int) for i in self._ids):
+            self._dens_nbrs = None
+            if on and self._int_ids() is not None:
                 self._size_density_memo()
-                size = self._dens_seq.shape[0]
-                self._dens_nbrs = np.full((size, DENSITY_NEIGHBOURS), -1, dtype=np.int64)
-                self._dens_tracked = np.zeros(size, dtype=bool)
-            else:
-                self._dens_nbrs = self._dens_tracked = None
+                self._dens_nbrs = np.full(
+                    (self._dens_seq.shape[0], DENSITY_NEIGHBOURS), _UNTRACKED, dtype=np.int64
+                )
+
+    def _int_ids(self) -> np.ndarray | None:
+        """The row ids as an int64 array, or None when one is not an integer (the file holds article ids)."""
+        if not all(isinstance(i, int) for i in self._ids):
+            return None
+        return np.asarray(self._ids, dtype=np.int64)
 
     def _track(self, rows: np.ndarray, neighbour_rows: np.ndarray) -> None:
-        if self._dens_nbrs is None or self._dens_tracked is None:
+        if self._dens_nbrs is None:
             return
         try:
             ids = np.fromiter((self._ids[r] for r in neighbour_rows.ravel()), dtype=np.int64)
         except (TypeError, ValueError):  # an id that is not an integer: nothing can be stored
-            self._dens_nbrs = self._dens_tracked = None
+            self._dens_nbrs = None
             return
         self._dens_nbrs[rows] = -1
         self._dens_nbrs[rows, : neighbour_rows.shape[1]] = ids.reshape(neighbour_rows.shape)
-        self._dens_tracked[rows] = True
 
     def _stable_digests(self) -> tuple[int, np.ndarray, np.ndarray, np.ndarray] | None:
         """``(version, ids, vectors, digests)`` of the rows as they are, hashed outside the lock (~0.1 s at
         69,000 rows); the caller checks ``version`` under the lock before using them. None for ids that are
         not integers."""
         with self._lock:
-            version, n, vecs = self._vector_version, len(self._ids), self._vecs
-            if not all(isinstance(i, int) for i in self._ids):
-                return None
-            ids = np.asarray(self._ids, dtype=np.int64)
-        return version, ids, vecs[:n], row_digests(vecs[:n])
+            version, ids, vecs = self._vector_version, self._int_ids(), self._vecs[: len(self._ids)]
+        if ids is None:
+            return None
+        return version, ids, vecs, row_digests(vecs)
 
     def seed_densities(self, stored: StoredDensities, attempts: int = 3) -> int:
         """Take the entries of ``stored`` (an earlier process's, :mod:`.density_store`) that a fresh
@@ -284,9 +288,8 @@ class NeighbourDensity:
                 self._dens_mean[rows] = stored.mean[positions]
                 self._dens_kth[rows] = stored.kth[positions]
                 self._dens_seq[rows] = self._change_seq
-                if self._dens_nbrs is not None and self._dens_tracked is not None:
+                if self._dens_nbrs is not None:
                     self._dens_nbrs[rows] = stored.neighbours[positions]
-                    self._dens_tracked[rows] = True
                 return int(rows.size)
         return 0
 
@@ -305,13 +308,12 @@ class NeighbourDensity:
                 n = len(ids)
                 self._size_density_memo()
                 self._drop_stale(np.flatnonzero(self._dens_seq[:n] >= 0))
-                has_entry = self._dens_seq[:n] >= 0
-                neighbours = np.full((n, DENSITY_NEIGHBOURS), -1, dtype=np.int64)
-                if self._dens_nbrs is not None and self._dens_tracked is not None:
-                    has_entry &= self._dens_tracked[:n]
-                    neighbours = self._dens_nbrs[:n].copy()
+                if self._dens_nbrs is None:
+                    neighbours = np.full((n, DENSITY_NEIGHBOURS), -1, dtype=np.int64)
+                    has_entry = np.zeros(n, dtype=bool)
                 else:
-                    has_entry[:] = False
+                    neighbours = self._dens_nbrs[:n].copy()
+                    has_entry = (self._dens_seq[:n] >= 0) & (neighbours[:, 0] != _UNTRACKED)
                 return StoredDensities(
                     ids=ids,
                     digests=digests,

@@ -57,7 +57,7 @@ def test_a_restart_on_unchanged_vectors_computes_nothing(tmp_path, monkeypatch):
     assert warm_with_stored_densities(first, tmp_path, MODEL) == (0, 300)
     assert density_file(tmp_path, MODEL).exists()
     # The neighbours were only needed for the file: the worker does not keep them.
-    assert first._dens_nbrs is None and first._dens_tracked is None
+    assert first._dens_nbrs is None
 
     computed = _count_computed(monkeypatch)
     second = _matrix(range(300), vecs, projected=False)
