@@ -72,7 +72,7 @@ def main() -> None:
     args = parser.parse_args()
     if not (args.instance / "load-ready.json").exists():
         sys.exit(f"{args.instance} is not prepared: run benchmarks/load.py once")
-    from search_index.density_store import warm_with_stored_densities
+    from search_index.density_store import density_file, warm_with_stored_densities
     from search_index.matrix import VectorMatrix
 
     model, ids, rows = load_vectors(args.instance)
@@ -85,7 +85,7 @@ def main() -> None:
         first = VectorMatrix.from_float16_rows(ids, rows.copy())
         _reused, computed = warm_with_stored_densities(first, folder, model)
         full = time.perf_counter() - started
-        stored = next(folder.glob("densities-*.npz"))
+        stored = density_file(folder, model)
         print(
             f"first start (nothing stored): {computed} computed in {full:.1f} s; file {stored.stat().st_size / 2**20:.1f} MB"
         )
