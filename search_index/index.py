@@ -260,7 +260,9 @@ class SearchIndex:
                 return snap
             latest = self._ix.latest_generation()
             if snap is None or latest != snap.generation:
-                snap = build_snapshot(self._ix, self._seg_cache, self.field_params, self.index_dir)
+                snap = build_snapshot(
+                    self._ix, self._seg_cache, self.field_params, self.index_dir, previous=snap
+                )
                 self._snap = snap
             self._checked_at = time.monotonic()
             return snap

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from whoosh.reading import EmptyReader, MultiReader, SegmentReader
 
 from .analyzer import iter_word_spans
 from .normalize import HAN_CHAR, normalize_text
@@ -272,21 +273,60 @@ def load_segment(seg_reader: Any, store_dir: str | os.PathLike | None = None) ->
     return fields, spell_df, seg_docs
 
 
+def open_reader(ix: Any, previous: Any = None) -> Any:
+    """A reader of the newest generation of ``ix`` that keeps ``previous``'s readers of unchanged segments.
+
+    Opening a segment reads its term index (~1 ms a segment here), and after a one-article commit all
+    segments but one or two are the same.  Whoosh's own ``reader(reuse=...)`` matches segments by id
+    only, but a segment keeps its id when documents in it are deleted (its deletion set lives in the
+    generation's TOC), so a reused reader would show replaced documents as live; here a reader is reused
+    only when its segment's deletions are the same too.  Nothing closes a snapshot's reader (they are
+    left to the garbage collector), so sharing leaf readers between generations is safe.
+    """
+    if previous is None:
+        return ix.reader()
+    reusable = {
+        seg_reader.segment().segment_id(): seg_reader
+        for seg_reader, _offset in previous.leaf_readers()
+        if seg_reader.segment() is not None
+    }
+    toc = ix._read_toc()  # what ix.reader() reads first; Whoosh has no public name for it
+    if not toc.segments:
+        return EmptyReader(toc.schema)
+    readers = []
+    for segment in toc.segments:
+        old = reusable.get(segment.segment_id())
+        if old is None or len(toc.segments) == 1 or not _same_deletions(old.segment(), segment):
+            # A lone segment is the reader itself, and its generation must be the new one.
+            old = SegmentReader(ix.storage, toc.schema, segment, generation=toc.generation)
+        readers.append(old)
+    return readers[0] if len(readers) == 1 else MultiReader(readers, generation=toc.generation)
+
+
+def _same_deletions(old: Any, new: Any) -> bool:
+    if old.deleted_count() != new.deleted_count() or old.doc_count_all() != new.doc_count_all():
+        return False
+    return not old.has_deletions() or set(old.deleted_docs()) == set(new.deleted_docs())
+
+
 def build_snapshot(
     ix: Any,
     seg_cache: dict[str, SegmentData],
     field_params: Mapping[str, FieldParams],
     store_dir: str | os.PathLike | None = None,
+    previous: Snapshot | None = None,
 ) -> Snapshot:
     """The newest generation of the Whoosh index ``ix`` as a :class:`Snapshot`.
 
     Segments found in ``seg_cache`` are reused, new ones are read and added, and segments no longer live
-    are dropped from it; ``store_dir`` is passed on to :func:`load_segment`.  When a concurrent commit
-    removes files of the generation being opened, the next generation is tried (up to five times).
+    are dropped from it; ``store_dir`` is passed on to :func:`load_segment`.  The Whoosh readers of
+    ``previous`` (the generation this one replaces) are reused where their segment did not change
+    (:func:`open_reader`).  When a concurrent commit removes files of the generation being opened, the
+    next generation is tried (up to five times).
     """
     for attempt in range(5):
         try:
-            reader = ix.reader()
+            reader = open_reader(ix, None if previous is None or attempt else previous.reader)
             segments: list[SegmentView] = []
             spell: list[dict[str, int]] = []
             docs: list[tuple[int, SegmentDocs, Any]] = []

@@ -208,11 +208,13 @@ class IndexSync:
         applied = 0
         with self.locked(timeout):
             with Session(self.engine, expire_on_commit=False) as session:
-                waiting = len(self.pending(session))
+                queue = self.pending(session)
                 missed = self.iter_docs is not None and self.missed_pruned_changes(session)
+            waiting = len(queue)
             if self.iter_docs is not None and (waiting > REBUILD_ABOVE or missed):
                 n = self._rebuild_locked(None)
-                applied += waiting - len(self.pending())
+                queue = self.pending()
+                applied += waiting - len(queue)
                 if missed:
                     log.warning(
                         "search index: changes this node never applied were pruned (it was down for longer "
@@ -223,10 +225,17 @@ class IndexSync:
                 else:
                     log.info("search index: %d changes pending; rebuilt it with %d article(s)", waiting, n)
             while True:
-                with Session(self.engine, expire_on_commit=False) as session:
-                    todo = self.pending(session)[:BATCH]
-                    if not todo:
+                if not queue:
+                    # Reading the queue costs a scan of the look-back window (~1,000 rows); whether
+                    # anything was committed while we applied is one aggregate query.
+                    with Session(self.engine) as session:
+                        if not has_new_changes(session, self.read_cursor()):
+                            break
+                        queue = self.pending(session)
+                    if not queue:
                         break
+                todo, queue = queue[:BATCH], queue[BATCH:]
+                with Session(self.engine, expire_on_commit=False) as session:
                     article_ids = sorted({aid for _cid, aid in todo})
                     docs = self.load_docs(session, article_ids)
                 upserts = [docs[aid] for aid in article_ids if docs.get(aid) is not None]

@@ -167,6 +167,38 @@ def test_late_commit_with_a_lower_id_is_applied(app, db):
     assert cursor.is_applied(newest + 2) and cursor.is_applied(newest + 5)
 
 
+def test_a_change_committed_while_changes_are_applied_is_applied_too(app, db):
+    """catch_up reads the queue once; what another worker commits meanwhile is found by the check after it."""
+    agent, lead, _admin = people(db)
+    first = published(db, agent, lead, "发票抬头填错怎么办")
+    changes.unregister(get_engine(app))
+    later = published(db, agent, lead, "发票重开需要几天")  # committed, not applied yet
+    eng = engine(app)
+    eng.index.delete([first.id, later.id])
+    db.add(SearchChange(article_id=first.id))
+    db.commit()
+    real_load = eng.sync.load_docs
+    committed = []
+
+    def load_and_commit_another(session, ids):
+        docs = real_load(session, ids)
+        if not committed:  # another worker's commit lands while this batch is being applied
+            with Session(get_engine(app)) as other:
+                other.add(SearchChange(article_id=later.id))
+                other.commit()
+            committed.append(True)
+        return docs
+
+    eng.sync.load_docs = load_and_commit_another
+    try:
+        applied = eng.sync.catch_up()
+    finally:
+        eng.sync.load_docs = real_load
+    assert committed and applied == 3  # later's own change, first's, and the one committed meanwhile
+    assert {first.id, later.id} <= indexed_ids(app)
+    assert eng.sync.pending() == []
+
+
 def test_cursor_keeps_a_bounded_window():
     cursor = Cursor()
     cursor.add(range(1, LOOKBACK + 51))
