@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from whoosh.reading import EmptyReader, MultiReader, SegmentReader
+from whoosh.reading import MultiReader, SegmentReader
 
 from .analyzer import iter_word_spans
 from .normalize import HAN_CHAR, normalize_text
@@ -285,26 +285,27 @@ def open_reader(ix: Any, previous: Any = None) -> Any:
     """
     if previous is None:
         return ix.reader()
+    toc = ix._read_toc()  # what ix.reader() reads first; Whoosh has no public name for it
+    if len(toc.segments) <= 1:
+        # Nothing to share: a lone segment's reader is the whole reader, carrying the new generation.
+        return ix.reader()
     reusable = {
         seg_reader.segment().segment_id(): seg_reader
         for seg_reader, _offset in previous.leaf_readers()
         if seg_reader.segment() is not None
     }
-    toc = ix._read_toc()  # what ix.reader() reads first; Whoosh has no public name for it
-    if not toc.segments:
-        return EmptyReader(toc.schema)
     readers = []
     for segment in toc.segments:
         old = reusable.get(segment.segment_id())
-        if old is None or len(toc.segments) == 1 or not _same_deletions(old.segment(), segment):
-            # A lone segment is the reader itself, and its generation must be the new one.
+        if old is None or not _same_deletions(old.segment(), segment):
             old = SegmentReader(ix.storage, toc.schema, segment, generation=toc.generation)
         readers.append(old)
-    return readers[0] if len(readers) == 1 else MultiReader(readers, generation=toc.generation)
+    return MultiReader(readers, generation=toc.generation)
 
 
 def _same_deletions(old: Any, new: Any) -> bool:
-    if old.deleted_count() != new.deleted_count() or old.doc_count_all() != new.doc_count_all():
+    """Whether two versions of one segment (same id, so the same documents) delete the same documents."""
+    if old.deleted_count() != new.deleted_count():
         return False
     return not old.has_deletions() or set(old.deleted_docs()) == set(new.deleted_docs())
 

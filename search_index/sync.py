@@ -228,10 +228,11 @@ class IndexSync:
                 if not queue:
                     # Reading the queue costs a scan of the look-back window (~1,000 rows); whether
                     # anything was committed while we applied is one aggregate query.
+                    cursor = self.read_cursor()
                     with Session(self.engine) as session:
-                        if not has_new_changes(session, self.read_cursor()):
+                        if not has_new_changes(session, cursor):
                             break
-                        queue = self.pending(session)
+                        queue = pending_changes(session, cursor)
                     if not queue:
                         break
                 todo, queue = queue[:BATCH], queue[BATCH:]
