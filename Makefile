@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 PORTAL_INSTANCE_DIR ?= instance
 export PORTAL_INSTANCE_DIR
 
-.PHONY: run test install lint format translations clean ci security-scan system-packages
+.PHONY: run test check install lint typecheck format translations clean ci security-scan system-packages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,16 @@ run: install
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+# Static types: strict for search_index (pyproject.toml [tool.mypy]).
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+# The inner loop: lint, types and the tests that need no browser, no real server process and no PostgreSQL.
+check: install lint typecheck
+	PORTAL_TEST_DATABASE_URL= $(BIN)/pytest -q -n 2 --dist loadfile -m "not e2e" \
+		--ignore=tests/e2e --ignore=tests/faults --ignore=tests/portal/test_serve.py
 
 format: $(STAMP)
 	$(BIN)/ruff format .
