@@ -1,4 +1,4 @@
-"""The article import format (DESIGN §4): one JSON object a line, checked completely before anything is
+"""The article import format (a stable interface of `portal import-articles`): one JSON object a line, checked completely before anything is
 written, and category names or 'parent › child' paths resolved to ids (created when allowed)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Bulk import of articles as JSON Lines (DESIGN §4); the line format is in ``articles.import_lines``.
+"""Bulk import of articles as JSON Lines; the line format is in ``articles.import_lines``.
 
 One JSON object a line: ``external_id, title, scenario, solution, notes, category, tags, tickets``
 (optionally ``audience``); unknown keys are ignored.  Lines are upserted by ``external_id``; a line

@@ -1,4 +1,4 @@
-"""Workflow transitions of an article (DESIGN §1): submit, withdraw, approve, reject, archive, re-verify.
+"""Workflow transitions of an article (KCS-style review, four-eyes): submit, withdraw, approve, reject, archive, re-verify.
 
 Every verb checks the right and the state, bumps the lock version (``articles.locking``), writes the audit
 log, tells the search index after the commit and only flushes. A stale ``expected_version`` fails before

@@ -25,7 +25,7 @@ CATEGORY_SEPARATOR = " › "
 
 
 class ArticleStatus(StrEnum):
-    """The article's lifecycle (DESIGN §1): draft → in_review → published → archived, in_review → rejected.
+    """The article's lifecycle (KCS-style): draft → in_review → published → archived, in_review → rejected.
 
     A published article stays published while an edit of it is under review; that edit's own state is
     the revision's ``RevisionStatus``."""

@@ -61,7 +61,7 @@ DEMO_ARTICLES = (
 
 
 def seed_categories(session: Session) -> None:
-    """Default seeder: the two-level request types of DESIGN §7."""
+    """Default seeder: the two-level request types of the service-centre documents."""
     seed_default_categories(session)
 
 

@@ -1,4 +1,4 @@
-"""The ``portal`` console script: a Flask CLI group over ``create_app`` (DESIGN §4)."""
+"""The ``portal`` console script: a Flask CLI group over ``create_app`` (its commands are a stable interface)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Configuration from ``PORTAL_*`` environment variables and explicit overrides.
 
-The interface is fixed by DESIGN §4: ``create_app(overrides)`` accepts the keys ``DATABASE_URL``,
+The interface is stable (scripts and tests rely on it): ``create_app(overrides)`` accepts the keys ``DATABASE_URL``,
 ``INDEX_DIR``, ``INSTANCE_DIR``, ``SECRET_KEY`` and ``TESTING``; everything else comes from the
 environment.  No secret ever has a literal fallback here: outside production the key is generated once
 into the instance folder, in production a missing ``PORTAL_SECRET_KEY`` stops start-up.

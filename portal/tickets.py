@@ -1,4 +1,4 @@
-"""Ticket IDs (DESIGN §3): ``YYYYMMDD-X001`` by default, a real date, a dash, an upper-case letter and
+"""Ticket IDs, as the service-centre documents write them: ``YYYYMMDD-X001`` by default, a real date, a dash, an upper-case letter and
 3+ digits. The pattern is configurable (``PORTAL_TICKET_ID_PATTERN``); when it has a group named ``date``,
 that group must be a real calendar date in ``YYYYMMDD`` form."""
 

@@ -1,4 +1,4 @@
-"""``portal reindex``, ``portal check-index`` and ``portal search`` (DESIGN §4)."""
+"""``portal reindex``, ``portal check-index`` and ``portal search`` (stable interfaces that scripts rely on)."""
 
 from __future__ import annotations
 
