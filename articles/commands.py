@@ -33,7 +33,8 @@ def import_articles_command(
 ) -> None:
     """Upsert articles from a JSON Lines file by external_id. Bad lines are reported with their number;
     the good ones still land; the exit status is 1 if any line failed."""
-    stream = click.open_file(path, encoding="utf-8-sig")
+    # Bytes, decoded line by line: a line in another encoding is reported alone instead of aborting the file.
+    stream = click.open_file(path, "rb")
     with session_scope() as session:
         actor = None
         if as_user:

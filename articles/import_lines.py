@@ -8,12 +8,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from articles.categories import category_paths, clean_tags, find_category, split_path
 from articles.content import FIELD_MAX
 from articles.errors import ArticleError
 from articles.models import CATEGORY_NAME_MAX, EXTERNAL_ID_MAX, TITLE_MAX, Audience, Category
+from portal.db import saved_id
 from portal.tickets import InvalidTicketId, validate_ticket_id
 
 
@@ -134,14 +135,14 @@ class CategoryResolver:
             raise ValueError(f"category name {name!r} is longer than {CATEGORY_NAME_MAX} characters")
         found = find_category(self.session, name, parent_id)
         if found is not None:
-            return found.id
+            return saved_id(found)
         if not self.create:
             raise ValueError(f"unknown category {name!r}")
         category = Category(name=name, parent_id=parent_id)
         self.session.add(category)
         self.session.flush()
-        self.report.categories_created.append(category_paths(self.session)[category.id])
-        return category.id
+        self.report.categories_created.append(category_paths(self.session)[saved_id(category)])
+        return saved_id(category)
 
     def resolve(self, path: str) -> int:
         if path in self.cache:
@@ -152,13 +153,15 @@ class CategoryResolver:
         if len(parts) == 1:
             top = find_category(self.session, parts[0], None)
             if top is not None:
-                category_id = top.id
+                category_id = saved_id(top)
             else:
                 # A bare sub-category name ('物流异常') is accepted when it is unambiguous.
                 children = self.session.exec(
-                    select(Category).where(Category.name == parts[0], Category.parent_id.is_not(None))
+                    select(Category).where(Category.name == parts[0], col(Category.parent_id).is_not(None))
                 ).all()
-                category_id = children[0].id if len(children) == 1 else self._get_or_create(parts[0], None)
+                category_id = (
+                    saved_id(children[0]) if len(children) == 1 else self._get_or_create(parts[0], None)
+                )
         else:
             parent_id = self._get_or_create(parts[0], None)
             category_id = self._get_or_create(parts[1], parent_id)
@@ -166,7 +169,21 @@ class CategoryResolver:
         return category_id
 
 
-def read_lines(lines: Iterable[str], ticket_pattern: str, report: ImportReport) -> list[ImportLine]:
+def _decoded(line_no: int, raw: str | bytes) -> str:
+    """A line read as bytes is decoded on its own, so one line in another encoding fails alone."""
+    if isinstance(raw, str):
+        return raw
+    if line_no == 1 and raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]  # the byte-order mark Windows editors put at the start of a UTF-8 file
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"the line is not UTF-8 text (byte {exc.start + 1})") from None
+
+
+def read_lines(
+    lines: Iterable[str | bytes], ticket_pattern: str, report: ImportReport
+) -> list[ImportLine]:
     """Parse every non-blank line; bad lines and repeated external IDs go to ``report.errors``."""
     parsed: list[ImportLine] = []
     seen: dict[str, int] = {}
@@ -174,7 +191,7 @@ def read_lines(lines: Iterable[str], ticket_pattern: str, report: ImportReport) 
         if not raw.strip():
             continue
         try:
-            item = parse_line(line_no, raw, ticket_pattern)
+            item = parse_line(line_no, _decoded(line_no, raw), ticket_pattern)
         except ValueError as exc:
             report.errors.append((line_no, str(exc)))
             continue

@@ -22,10 +22,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import insert, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from articles.access import is_lead
 from articles.categories import tag_ids
@@ -36,6 +36,7 @@ from articles.revisions import current_revision, revision_content, set_revision_
 from portal.accounts import roles_of
 from portal.audit import record
 from portal.config import DEFAULT_TICKET_ID_PATTERN
+from portal.db import saved_id
 from portal.models import Role, User
 from portal.timeutil import utcnow
 from search_index import changes
@@ -50,7 +51,7 @@ def _chunks(items: list[Any], size: int = CHUNK) -> Iterator[list[Any]]:
 
 def import_articles(
     session: Session,
-    lines: Iterable[str],
+    lines: Iterable[str | bytes],
     *,
     actor: User | None,
     publish: bool,
@@ -78,8 +79,9 @@ def import_articles(
     existing: dict[str, Article] = {}
     ext_ids = [i.external_id for i in valid if i.external_id]
     for chunk in _chunks(ext_ids, 500):
-        for article in session.exec(select(Article).where(Article.external_id.in_(chunk))).all():
-            existing[article.external_id] = article
+        for article in session.exec(select(Article).where(col(Article.external_id).in_(chunk))).all():
+            if article.external_id is not None:  # always: the query matched it
+                existing[article.external_id] = article
 
     # export_lines writes 'kb-<id>' for articles without an external ID; match those back to the article.
     own_ids = {
@@ -89,9 +91,9 @@ def import_articles(
     }
     for chunk in _chunks(sorted(own_ids), 500):
         for article in session.exec(
-            select(Article).where(Article.id.in_(chunk), Article.external_id.is_(None))
+            select(Article).where(col(Article.id).in_(chunk), col(Article.external_id).is_(None))
         ).all():
-            existing[own_ids[article.id]] = article
+            existing[own_ids[saved_id(article)]] = article
 
     tag_cache: dict[str, int] = {}
     all_tags = sorted({t for i in valid for t in i.tags})
@@ -141,27 +143,31 @@ def _bulk_create(
     rev_status = RevisionStatus.PUBLISHED.value if publish else RevisionStatus.DRAFT.value
     due = now.date() + timedelta(days=review_due_days) if publish else None
     for chunk in _chunks(items):
-        article_ids = list(
-            session.scalars(
-                insert(Article).returning(Article.id, sort_by_parameter_order=True),
-                [
-                    {
-                        "external_id": i.external_id,
-                        "status": status,
-                        "author_id": actor_id,
-                        "version": 1,
-                        "created_at": now,
-                        "updated_at": now,
-                        "published_at": now if publish else None,
-                        "review_due": due,
-                    }
-                    for i in chunk
-                ],
-            )
+        # RETURNING yields the new rows' primary keys, which are never NULL.
+        article_ids = cast(
+            list[int],
+            list(
+                session.scalars(
+                    insert(Article).returning(col(Article.id), sort_by_parameter_order=True),
+                    [
+                        {
+                            "external_id": i.external_id,
+                            "status": status,
+                            "author_id": actor_id,
+                            "version": 1,
+                            "created_at": now,
+                            "updated_at": now,
+                            "published_at": now if publish else None,
+                            "review_due": due,
+                        }
+                        for i in chunk
+                    ],
+                )
+            ),
         )
         revision_ids = list(
             session.scalars(
-                insert(ArticleRevision).returning(ArticleRevision.id, sort_by_parameter_order=True),
+                insert(ArticleRevision).returning(col(ArticleRevision.id), sort_by_parameter_order=True),
                 [
                     {
                         "article_id": article_id,
@@ -270,13 +276,13 @@ def _update_one(
                 rev.updated_at = now
                 session.add(rev)
                 session.flush()
-                set_revision_tags(session, rev.id, content["tags"])
+                set_revision_tags(session, saved_id(rev), content["tags"])
             else:
                 if rev.state.is_pending() and rev.id != article.live_revision_id:
                     rev.status = RevisionStatus.SUPERSEDED.value
                     session.add(rev)
                 new = ArticleRevision(
-                    article_id=article.id,
+                    article_id=saved_id(article),
                     number=rev.number + 1,
                     author_id=actor_id,
                     created_at=now,
@@ -290,7 +296,7 @@ def _update_one(
                     new.review_comment = "imported as published"
                 session.add(new)
                 session.flush()
-                set_revision_tags(session, new.id, content["tags"])
+                set_revision_tags(session, saved_id(new), content["tags"])
                 article.current_revision_id = new.id
                 if publish:
                     old_live = (
@@ -314,7 +320,7 @@ def _update_one(
             session.flush()
             changes.article_changed(session, article.id)
             report.updated += 1
-            report.article_ids.append(article.id)
+            report.article_ids.append(saved_id(article))
     except ValueError as exc:
         report.errors.append((item.line_no, str(exc)))
 
@@ -328,7 +334,11 @@ def _add_links(session: Session, article: Article, item: ImportLine, actor_id: i
         if ticket not in have:
             session.add(
                 TicketLink(
-                    article_id=article.id, ticket_id=ticket, user_id=actor_id, reuse=False, created_at=now
+                    article_id=saved_id(article),
+                    ticket_id=ticket,
+                    user_id=actor_id,
+                    reuse=False,
+                    created_at=now,
                 )
             )
             added += 1

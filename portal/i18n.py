@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, current_app, session
+from flask import Flask, current_app, has_request_context, session
 from flask_babel import Babel, get_locale
 
 from portal.auth import current_actor
@@ -24,7 +24,12 @@ def translation_directories() -> list[str]:
 
 
 def select_locale() -> str:
-    """The user's saved choice, else the anonymous visitor's choice, else ``PORTAL_LANGUAGE``."""
+    """The user's saved choice, else the anonymous visitor's choice, else ``PORTAL_LANGUAGE``.
+
+    Commands and background work have no request (nor user); their messages use the instance's language
+    instead of failing when a lazily translated message is turned into text."""
+    if not has_request_context():
+        return current_app.config["LANGUAGE"]
     user = current_actor()
     if user is not None and user.language in SUPPORTED_LANGUAGES:
         return user.language

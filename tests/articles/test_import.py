@@ -172,3 +172,27 @@ def test_export_of_articles_without_external_id_reimports_onto_them(db):
     db.commit()
     assert (report.created, report.updated) == (0, 1)
     assert _count(db, Article) == 1
+
+
+def test_cli_import_reports_every_bad_line_and_lands_the_good_ones(app, runner, db, tmp_path):
+    """One line with an impossible ticket date or with bytes that are not UTF-8 must not abort the import."""
+    make_user(db, "boss", ("admin",))
+    src = tmp_path / "in.jsonl"
+    src.write_bytes(
+        b"\n".join(
+            [
+                _line(external_id="g1", title="第一").encode(),
+                _line(external_id="b1", title="坏日期", tickets=["20241399-A001"]).encode(),
+                b'{"external_id": "b2", "title": "\xff\xfe broken"}',
+                _line(external_id="g2", title="第二").encode(),
+            ]
+        )
+        + b"\n"
+    )
+    result = runner.invoke(args=["import-articles", str(src), "--as", "boss"])
+    assert result.exit_code == 1, result.output
+    assert "line 2: tickets: “20241399-A001”" in result.output  # said in the instance language
+    assert "line 3" in result.output and "UTF-8" in result.output
+    assert "2 created" in result.output
+    db.expire_all()
+    assert sorted(db.exec(select(Article.external_id)).all()) == ["g1", "g2"]
