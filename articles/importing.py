@@ -27,7 +27,7 @@ from typing import Any, cast
 from sqlalchemy import insert, update
 from sqlmodel import Session, col, select
 
-from articles.access import is_lead
+from articles.access import can_edit, is_lead
 from articles.categories import tag_ids
 from articles.import_lines import ImportLine, ImportNotAllowed, ImportReport, read_lines, resolve_categories
 from articles.lifecycle import DEFAULT_REVIEW_DUE_DAYS
@@ -255,6 +255,12 @@ def _update_one(
             rev = current_revision(session, article)
             if rev.state is RevisionStatus.IN_REVIEW and not publish:
                 raise ValueError(f"article {article.external_id!r} is in review; it cannot be changed now")
+            if not publish and not can_edit(session, actor, article):
+                # The same rule as the edit page and the API: someone else's pending work is theirs.
+                raise ValueError(
+                    f"article {article.external_id!r} has a pending change by another user; "
+                    "only its author or a lead may change it"
+                )
             content = _content(item)
             live_same = (
                 publish

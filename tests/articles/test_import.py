@@ -196,3 +196,26 @@ def test_cli_import_reports_every_bad_line_and_lands_the_good_ones(app, runner, 
     assert "2 created" in result.output
     db.expire_all()
     assert sorted(db.exec(select(Article.external_id)).all()) == ["g1", "g2"]
+
+
+def test_import_as_an_agent_never_overwrites_another_users_pending_draft(db):
+    """The API refuses this change with 403; the import must refuse the line the same way."""
+    writer = make_user(db, "writer_a", ("agent",))
+    other = make_user(db, "writer_b", ("agent",))
+    import_articles(db, [_line(external_id="d1", title="草稿", solution="A 的文字")], actor=writer, publish=False)
+    db.commit()
+    report = import_articles(
+        db, [_line(external_id="d1", title="草稿", solution="B 的文字")], actor=other, publish=False
+    )
+    db.commit()
+    assert (report.created, report.updated) == (0, 0)
+    assert [n for n, _ in report.errors] == [1] and "d1" in report.errors[0][1]
+    db.expire_all()
+    article = db.exec(select(Article).where(Article.external_id == "d1")).one()
+    assert db.get(ArticleRevision, article.current_revision_id).solution == "A 的文字"
+    # Its author may still update it.
+    again = import_articles(
+        db, [_line(external_id="d1", title="草稿", solution="A 改过")], actor=writer, publish=False
+    )
+    db.commit()
+    assert again.updated == 1 and not again.errors
