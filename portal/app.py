@@ -1,4 +1,4 @@
-"""The application factory (DESIGN §4: ``create_app(overrides)``)."""
+"""The application factory (``create_app(overrides)``, a stable interface for scripts and tests)."""
 
 from __future__ import annotations
 
@@ -13,11 +13,12 @@ from werkzeug.exceptions import NotFound
 from werkzeug.routing import IntegerConverter
 
 import articles.blueprint
-import articles.kcs.blueprint
 import articles.search.blueprint
 import qa.blueprint
+import qa.kcs.blueprint
 import qa.loop.blueprint
 from portal import admin_views, api, auth, db, errors, i18n, notifications, security, views
+from portal import contract  # noqa: F401  (declares the route of the OpenAPI document on api.bp)
 from portal.commands import register_commands
 from portal.config import load_config
 from portal.extensions import NavItem, register_nav
@@ -64,7 +65,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     articles.search.blueprint.init_app(app)
     qa.blueprint.init_app(app)
     qa.loop.blueprint.init_app(app)
-    articles.kcs.blueprint.init_app(app)
+    qa.kcs.blueprint.init_app(app)
     for bp in app.extensions["portal.api_blueprints"]:
         csrf.exempt(bp)
 

@@ -22,7 +22,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from qa.pattern_safety import PatternError, validate_extra_pattern
+from portal.masking import PatternError, validate_extra_pattern
 from qa.scoring import Scale
 
 

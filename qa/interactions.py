@@ -1,7 +1,7 @@
 """Importing interactions (会话记录) from JSONL, CSV (UTF-8 or GBK) and the API, masking on the way in.
 
 Every source is turned into ``RawRecord`` objects (one interaction each, with the line numbers it came
-from) and goes through :func:`import_records`, which validates, masks with ``qa.masking`` and stores. A bad
+from) and goes through :func:`import_records`, which validates, masks with ``portal.masking`` and stores. A bad
 record is reported with its line number (or list index) and reason; good records land; a duplicate (same
 ticket + agent + start) is skipped and reported. The unmasked text is never stored and never logged:
 error messages name fields and positions, never transcript content.
@@ -19,11 +19,10 @@ from datetime import datetime, tzinfo
 from sqlmodel import Session, select
 
 from portal import audit
+from portal.masking import extra_patterns, mask_text
 from portal.models import User
 from qa.interaction_files import read_csv, read_jsonl
 from qa.interaction_records import RawRecord, RecordError, parse_record
-from qa.masking import mask_text
-from qa.masking_patterns import extra_patterns
 from qa.models import Interaction, TranscriptTurn
 
 

@@ -1,4 +1,4 @@
-"""Quality-inspection tables (prefix ``qa_``): interactions and their masked transcripts, masking patterns,
+"""Quality-inspection tables (prefix ``qa_``): interactions and their masked transcripts,
 sampling plans and sample items. Scorecards and evaluations live in ``qa.scorecard_models`` and are
 re-exported here, so ``from qa.models import ...`` works for every qa table."""
 
@@ -11,6 +11,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from portal.masking import MaskingPattern  # re-exported: the table moved to portal.masking
 from portal.timeutil import utcnow
 
 
@@ -88,19 +89,6 @@ class TranscriptTurn(SQLModel, table=True):
         if pos < len(self.text):
             out.append((self.text[pos:], None))
         return out
-
-
-class MaskingPattern(SQLModel, table=True):
-    """An admin-configured extra masking pattern (a validated regular expression)."""
-
-    __tablename__ = "qa_masking_patterns"
-
-    id: int | None = Field(default=None, primary_key=True)
-    label: str = Field(sa_type=sa.String(64))
-    pattern: str = Field(sa_type=sa.String(500))
-    enabled: bool = Field(default=True)
-    created_at: datetime = Field(default_factory=utcnow)
-    created_by_id: int | None = Field(default=None, foreign_key="users.id")
 
 
 class PeriodKind(StrEnum):

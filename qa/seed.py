@@ -7,12 +7,12 @@ from datetime import timedelta
 
 from sqlmodel import Session, select
 
+from portal.masking import resident_id_check_digit
 from portal.models import User
 from portal.timeutil import utcnow
 from qa import evaluations as ev
 from qa import interactions as imp
 from qa import plans, scorecard_defaults, scorecards
-from qa.id_numbers import resident_id_check_digit
 from qa.interaction_records import RawRecord
 from qa.models import Interaction, SamplingPlan
 from qa.web import DEFAULT_TIMEZONE

@@ -9,11 +9,15 @@ from sqlmodel import select
 from portal.auth import current_actor, role_required
 from portal.db import get_session
 from portal.forms import ActionForm
+from portal.masking import (
+    ExtraPattern,
+    MaskingPattern,
+    add_masking_pattern,
+    mask_text,
+    toggle_masking_pattern,
+)
 from portal.models import Role
-from qa import masking_patterns
 from qa.forms import MaskingPatternForm
-from qa.masking import ExtraPattern, mask_text
-from qa.models import MaskingPattern
 from qa.views.common import bp, get_or_404
 
 
@@ -28,9 +32,7 @@ def masking():
             pattern = ExtraPattern.compile(form.label.data, form.pattern.data)
             preview = mask_text(form.sample.data or "", [pattern]).text
         else:
-            masking_patterns.add_masking_pattern(
-                session, current_actor(), form.label.data.strip(), form.pattern.data
-            )
+            add_masking_pattern(session, current_actor(), form.label.data.strip(), form.pattern.data)
             flash(_("Masking pattern added; it applies to future imports."), "success")
             return redirect(url_for("qa.masking"))
     elif request.method == "POST":
@@ -46,5 +48,5 @@ def masking():
 def toggle_masking(pattern_id: int):
     session = get_session()
     row = get_or_404(MaskingPattern, pattern_id)
-    masking_patterns.toggle_masking_pattern(session, current_actor(), row)
+    toggle_masking_pattern(session, current_actor(), row)
     return redirect(url_for("qa.masking"))

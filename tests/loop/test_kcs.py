@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 
 from articles.feedback import link_ticket
-from articles.kcs.metrics import link_rate, reuse_share
 from portal.config import DEFAULT_TICKET_ID_PATTERN
 from portal.timeutil import utcnow
+from qa.kcs.metrics import link_rate, reuse_share
 from search_index.models import SearchLog
 from tests.factories import make_article, make_evaluation, make_interaction
 

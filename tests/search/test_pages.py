@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlparse
 
 from sqlmodel import select
 
-from qa.masking_patterns import add_masking_pattern
+from portal.masking import add_masking_pattern
 from search_index.models import SearchLog
 from tests.factories import make_article, make_category
 from tests.search.helpers import people, published

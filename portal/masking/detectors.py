@@ -44,8 +44,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from qa.id_numbers import is_luhn_valid, is_valid_resident_id
-from qa.pattern_safety import validate_extra_pattern
+from portal.masking.id_numbers import is_luhn_valid, is_valid_resident_id
+from portal.masking.pattern_safety import validate_extra_pattern
 
 __all__ = [
     "MASK_CHAR",

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template, request
 
-from articles.kcs import metrics
 from portal.auth import role_required
 from portal.db import get_session
 from portal.models import Role
+from qa.kcs import metrics
 from qa.queries import usernames
 
 bp = Blueprint("kcs", __name__, template_folder="templates")

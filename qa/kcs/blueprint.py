@@ -11,7 +11,7 @@ from portal.models import Role
 
 def init_app(app: Flask) -> None:
     """Plug the KCS dashboard into the app."""
-    from articles.kcs import views
+    from qa.kcs import views
 
     app.register_blueprint(views.bp)
     register_nav(app, NavItem("kcs.dashboard", _l("Knowledge dashboard"), (Role.LEAD.value,), order=48))

@@ -7,10 +7,10 @@ import logging
 from sqlmodel import Session, select
 
 from portal import audit
+from portal.masking.detectors import ExtraPattern
+from portal.masking.models import MaskingPattern
+from portal.masking.pattern_safety import PatternError
 from portal.models import User
-from qa.masking import ExtraPattern
-from qa.models import MaskingPattern
-from qa.pattern_safety import PatternError
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""Masking of personal data in transcripts (qa.masking)."""
+"""Masking of personal data in transcripts (portal.masking)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qa.id_numbers import is_luhn_valid, is_valid_resident_id, resident_id_check_digit
-from qa.masking import MASK_CHAR, ExtraPattern, MaskKind, mask_text
-from qa.pattern_safety import PatternError, validate_extra_pattern
+from portal.masking import (
+    MASK_CHAR,
+    ExtraPattern,
+    MaskKind,
+    PatternError,
+    is_luhn_valid,
+    is_valid_resident_id,
+    mask_text,
+    resident_id_check_digit,
+    validate_extra_pattern,
+)
 
 # --- independent reference implementations (deliberately not imported from the module under test) -----
 

@@ -1,0 +1,30 @@
+"""Masking of personal data (mobile numbers, resident IDs, bank cards, e-mail addresses, admin patterns).
+
+Every package that stores text typed or pasted by people masks it through this interface: conversation
+imports (``qa``), the search log (``articles.search``) and the migrations that cleaned older rows (those carry
+frozen copies instead, so a later change here never changes what an old migration did).
+"""
+
+from portal.masking.detectors import MASK_CHAR, ExtraPattern, MaskKind, MaskResult, MaskSpan, mask_text
+from portal.masking.id_numbers import is_luhn_valid, is_valid_resident_id, resident_id_check_digit
+from portal.masking.models import MaskingPattern
+from portal.masking.pattern_safety import PatternError, validate_extra_pattern
+from portal.masking.patterns import add_masking_pattern, extra_patterns, toggle_masking_pattern
+
+__all__ = [
+    "MASK_CHAR",
+    "ExtraPattern",
+    "MaskKind",
+    "MaskResult",
+    "MaskSpan",
+    "MaskingPattern",
+    "PatternError",
+    "add_masking_pattern",
+    "extra_patterns",
+    "is_luhn_valid",
+    "is_valid_resident_id",
+    "mask_text",
+    "resident_id_check_digit",
+    "toggle_masking_pattern",
+    "validate_extra_pattern",
+]
