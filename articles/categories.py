@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from flask_babel import lazy_gettext as _l
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from articles.errors import InvalidInput, NotFound
 from articles.models import (
@@ -18,9 +18,10 @@ from articles.models import (
     Tag,
 )
 from portal.audit import record
+from portal.db import saved_id
 from portal.models import User
 
-# DESIGN §7: request types of the source documents, with their second level.
+# The request types of the service-centre documents our users work by, with their second level.
 DEFAULT_CATEGORIES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("咨询", ("产品功能咨询", "售后政策咨询")),
     ("问题/故障", ("物流异常", "产品质量", "软件问题", "硬件故障")),
@@ -41,16 +42,16 @@ def category_paths(session: Session) -> dict[int, str]:
     """Every category's display path ('咨询 › 产品功能咨询'), by id."""
     rows = session.exec(select(Category)).all()
     by_id = {c.id: c for c in rows}
-    paths = {}
+    paths: dict[int, str] = {}
     for c in rows:
         parent = by_id.get(c.parent_id) if c.parent_id else None
-        paths[c.id] = f"{parent.name}{CATEGORY_SEPARATOR}{c.name}" if parent else c.name
+        paths[saved_id(c)] = f"{parent.name}{CATEGORY_SEPARATOR}{c.name}" if parent else c.name
     return paths
 
 
 def category_tree(session: Session) -> list[tuple[Category, list[Category]]]:
     """Top-level categories in order, each with its children."""
-    rows = session.exec(select(Category).order_by(Category.position, Category.name)).all()
+    rows = session.exec(select(Category).order_by(col(Category.position), col(Category.name))).all()
     tops = [c for c in rows if c.parent_id is None]
     return [(top, [c for c in rows if c.parent_id == top.id]) for top in tops]
 
@@ -58,10 +59,10 @@ def category_tree(session: Session) -> list[tuple[Category, list[Category]]]:
 def category_choices(session: Session) -> list[tuple[int, str]]:
     """(id, path) for select boxes, parents followed by their children."""
     paths = category_paths(session)
-    choices = []
+    choices: list[tuple[int, str]] = []
     for top, children in category_tree(session):
-        choices.append((top.id, paths[top.id]))
-        choices.extend((c.id, paths[c.id]) for c in children)
+        choices.append((saved_id(top), paths[saved_id(top)]))
+        choices.extend((saved_id(c), paths[saved_id(c)]) for c in children)
     return choices
 
 
@@ -84,7 +85,7 @@ def _clean_name(name: str) -> str:
 def find_category(session: Session, name: str, parent_id: int | None) -> Category | None:
     query = select(Category).where(Category.name == name)
     query = query.where(
-        Category.parent_id.is_(None) if parent_id is None else Category.parent_id == parent_id
+        col(Category.parent_id).is_(None) if parent_id is None else Category.parent_id == parent_id
     )
     return session.exec(query).first()
 
@@ -120,14 +121,18 @@ def create_category(
     return category
 
 
-def _articles_in_categories(session: Session, category_ids: list[int]) -> list[int]:
-    query = select(ArticleRevision.article_id).where(ArticleRevision.category_id.in_(category_ids)).distinct()
+def _articles_in_categories(session: Session, category_ids: list[int | None]) -> list[int]:
+    query = (
+        select(ArticleRevision.article_id)
+        .where(col(ArticleRevision.category_id).in_(category_ids))
+        .distinct()
+    )
     return list(session.exec(query).all())
 
 
 def rename_category(session: Session, actor: User | None, category_id: int, name: str) -> Category:
     """Rename a category; articles in it (and its children) are re-indexed because their path changes."""
-    from search_index.changes import article_changed
+    from search_index import article_changed
 
     category = session.get(Category, category_id)
     if category is None:
@@ -162,7 +167,7 @@ def delete_category(session: Session, actor: User | None, category_id: int) -> N
 
 
 def seed_default_categories(session: Session) -> None:
-    """Default seeder: the request types of DESIGN §7; idempotent, never renames what admins changed."""
+    """Default seeder: the request types of the service-centre documents; idempotent, never renames what admins changed."""
     for position, (top_name, children) in enumerate(DEFAULT_CATEGORIES):
         top = find_category(session, top_name, None)
         if top is None:
@@ -178,6 +183,10 @@ def seed_default_categories(session: Session) -> None:
 # Tags -------------------------------------------------------------------------------------------
 
 
+# Writers separate tags with an ASCII comma, a full-width comma or an enumeration comma (顿号).
+TAG_SEPARATORS = r"[,，、]"
+
+
 def clean_tags(values: object) -> list[str]:
     """Normalise a tag list: strings, stripped, de-duplicated in order; raises InvalidInput otherwise."""
     from articles.models import TAGS_PER_ARTICLE_MAX
@@ -185,7 +194,7 @@ def clean_tags(values: object) -> list[str]:
     if values is None:
         return []
     if isinstance(values, str):
-        values = re.split(r"[,，]", values)
+        values = re.split(TAG_SEPARATORS, values)
     if not isinstance(values, list | tuple):
         raise InvalidInput(_l("Tags must be a list of names."), details={"fields": {"tags": "not a list"}})
     tags: list[str] = []
@@ -216,26 +225,28 @@ def tag_ids(session: Session, names: list[str], cache: dict[str, int] | None = N
     cache = cache if cache is not None else {}
     missing = [n for n in names if n not in cache]
     if missing:
-        for tag in session.exec(select(Tag).where(Tag.name.in_(missing))).all():
-            cache[tag.name] = tag.id
+        for tag in session.exec(select(Tag).where(col(Tag.name).in_(missing))).all():
+            cache[tag.name] = saved_id(tag)
         for name in missing:
             if name not in cache:
                 tag = Tag(name=name)
                 session.add(tag)
                 session.flush()
-                cache[name] = tag.id
+                cache[name] = saved_id(tag)
     return [cache[n] for n in names]
 
 
 def tag_usage(session: Session) -> list[tuple[Tag, int]]:
     """Every tag with the number of revisions using it."""
-    counts = dict(session.exec(select(RevisionTag.tag_id, func.count()).group_by(RevisionTag.tag_id)).all())
-    return [(t, counts.get(t.id, 0)) for t in session.exec(select(Tag).order_by(Tag.name)).all()]
+    counts = dict(
+        session.exec(select(RevisionTag.tag_id, func.count()).group_by(col(RevisionTag.tag_id))).all()
+    )
+    return [(t, counts.get(saved_id(t), 0)) for t in session.exec(select(Tag).order_by(Tag.name)).all()]
 
 
 def rename_tag(session: Session, actor: User | None, tag_id: int, name: str) -> Tag:
     """Rename a tag; renaming onto an existing tag merges the two."""
-    from search_index.changes import article_changed
+    from search_index import article_changed
 
     tag = session.get(Tag, tag_id)
     if tag is None:
@@ -244,14 +255,14 @@ def rename_tag(session: Session, actor: User | None, tag_id: int, name: str) -> 
     if not new:
         raise InvalidInput(_l("A tag needs a name."), details={"fields": {"name": "required"}})
     target = session.exec(select(Tag).where(Tag.name == new[0])).first()
-    affected = _articles_with_tag(session, tag.id)
+    affected = _articles_with_tag(session, saved_id(tag))
     if target is not None and target.id != tag.id:
         # Merge: move links that the target does not already have, drop the rest.
         for link in session.exec(select(RevisionTag).where(RevisionTag.tag_id == tag.id)).all():
             dup = session.get(RevisionTag, (link.revision_id, target.id))
             session.delete(link)
             if dup is None:
-                session.add(RevisionTag(revision_id=link.revision_id, tag_id=target.id))
+                session.add(RevisionTag(revision_id=link.revision_id, tag_id=saved_id(target)))
         session.flush()
         record(session, actor, "tag.merge", "tag", tag.id, details={"from": tag.name, "into": target.name})
         session.delete(tag)
@@ -270,12 +281,12 @@ def rename_tag(session: Session, actor: User | None, tag_id: int, name: str) -> 
 
 def delete_tag(session: Session, actor: User | None, tag_id: int) -> None:
     """Remove a tag from every revision."""
-    from search_index.changes import article_changed
+    from search_index import article_changed
 
     tag = session.get(Tag, tag_id)
     if tag is None:
         raise NotFound(_l("This tag does not exist."))
-    affected = _articles_with_tag(session, tag.id)
+    affected = _articles_with_tag(session, saved_id(tag))
     for link in session.exec(select(RevisionTag).where(RevisionTag.tag_id == tag.id)).all():
         session.delete(link)
     record(session, actor, "tag.delete", "tag", tag.id, details={"name": tag.name})
@@ -288,7 +299,7 @@ def delete_tag(session: Session, actor: User | None, tag_id: int) -> None:
 def _articles_with_tag(session: Session, tag_id: int) -> list[int]:
     query = (
         select(ArticleRevision.article_id)
-        .join(RevisionTag, RevisionTag.revision_id == ArticleRevision.id)
+        .join(RevisionTag, col(RevisionTag.revision_id) == ArticleRevision.id)
         .where(RevisionTag.tag_id == tag_id)
         .distinct()
     )

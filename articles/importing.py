@@ -39,7 +39,7 @@ from portal.config import DEFAULT_TICKET_ID_PATTERN
 from portal.db import saved_id
 from portal.models import Role, User
 from portal.timeutil import utcnow
-from search_index import changes
+from search_index import article_changed
 
 CHUNK = 1000
 
@@ -212,7 +212,7 @@ def _bulk_create(
         if link_rows:
             session.execute(insert(TicketLink), link_rows)
         for article_id in article_ids:
-            changes.article_changed(session, article_id)
+            article_changed(session, article_id)
         report.created += len(article_ids)
         report.article_ids.extend(article_ids)
     session.flush()
@@ -324,7 +324,7 @@ def _update_one(
             article.updated_at = now
             session.add(article)
             session.flush()
-            changes.article_changed(session, article.id)
+            article_changed(session, article.id)
             report.updated += 1
             report.article_ids.append(saved_id(article))
     except ValueError as exc:

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, or_
-from sqlmodel import Session, func, select
+from sqlalchemy import ColumnElement, and_, case, or_
+from sqlmodel import Session, col, func, select
 
 from articles.models import (
     Article,
@@ -30,15 +30,18 @@ class ArticleRow:
     revision: ArticleRevision
 
 
-def _shown_revision_join():
+def _shown_revision_join() -> ColumnElement[bool]:
     live_or_current = case(
         (
-            and_(Article.status == ArticleStatus.PUBLISHED.value, Article.live_revision_id.is_not(None)),
-            Article.live_revision_id,
+            and_(
+                col(Article.status) == ArticleStatus.PUBLISHED.value,
+                col(Article.live_revision_id).is_not(None),
+            ),
+            col(Article.live_revision_id),
         ),
-        else_=Article.current_revision_id,
+        else_=col(Article.current_revision_id),
     )
-    return ArticleRevision.id == live_or_current
+    return col(ArticleRevision.id) == live_or_current
 
 
 def articles_for_ticket(session: Session, ticket_id: str) -> list[dict[str, Any]]:
@@ -46,10 +49,10 @@ def articles_for_ticket(session: Session, ticket_id: str) -> list[dict[str, Any]
     all with their status), oldest link first: [{id, title, status, url, linked_at, linked_by, reuse}]."""
     query = (
         select(TicketLink, Article, ArticleRevision)
-        .join(Article, Article.id == TicketLink.article_id)
+        .join(Article, col(Article.id) == TicketLink.article_id)
         .join(ArticleRevision, _shown_revision_join())
         .where(TicketLink.ticket_id == ticket_id)
-        .order_by(TicketLink.created_at, TicketLink.id)
+        .order_by(col(TicketLink.created_at), col(TicketLink.id))
     )
     rows = []
     for link, article, rev in session.exec(query).all():
@@ -73,7 +76,7 @@ def tickets_for_article(session: Session, article_id: int) -> list[TicketLink]:
         session.exec(
             select(TicketLink)
             .where(TicketLink.article_id == article_id)
-            .order_by(TicketLink.created_at.desc())
+            .order_by(col(TicketLink.created_at).desc())
         ).all()
     )
 
@@ -82,10 +85,10 @@ def review_queue(session: Session) -> list[ArticleRow]:
     """Revisions waiting for review, oldest submission first (fair queue)."""
     query = (
         select(Article, ArticleRevision)
-        .join(ArticleRevision, ArticleRevision.id == Article.current_revision_id)
+        .join(ArticleRevision, col(ArticleRevision.id) == Article.current_revision_id)
         .where(ArticleRevision.status == RevisionStatus.IN_REVIEW.value)
         .where(Article.status != ArticleStatus.ARCHIVED.value)
-        .order_by(ArticleRevision.submitted_at, Article.id)
+        .order_by(col(ArticleRevision.submitted_at), col(Article.id))
     )
     return [ArticleRow(a, r) for a, r in session.exec(query).all()]
 
@@ -96,9 +99,9 @@ def my_revisions(
     """Every revision the user wrote, newest first, with the title the article shows today."""
     query = (
         select(Article, ArticleRevision)
-        .join(ArticleRevision, ArticleRevision.article_id == Article.id)
+        .join(ArticleRevision, col(ArticleRevision.article_id) == Article.id)
         .where(ArticleRevision.author_id == user.id)
-        .order_by(ArticleRevision.updated_at.desc(), ArticleRevision.id.desc())
+        .order_by(col(ArticleRevision.updated_at).desc(), col(ArticleRevision.id).desc())
         .limit(limit)
     )
     return [(a, r, r.title) for a, r in session.exec(query).all()]
@@ -109,7 +112,7 @@ def revisions_of(session: Session, article_id: int) -> list[ArticleRevision]:
         session.exec(
             select(ArticleRevision)
             .where(ArticleRevision.article_id == article_id)
-            .order_by(ArticleRevision.number.desc())
+            .order_by(col(ArticleRevision.number).desc())
         ).all()
     )
 
@@ -120,20 +123,24 @@ def list_published(
     """Published articles, most recently published first, for the browse page."""
     base = (
         select(Article, ArticleRevision)
-        .join(ArticleRevision, ArticleRevision.id == Article.live_revision_id)
+        .join(ArticleRevision, col(ArticleRevision.id) == Article.live_revision_id)
         .where(Article.status == ArticleStatus.PUBLISHED.value)
     )
     if category_id is not None:
         base = base.where(ArticleRevision.category_id == category_id)
     total = session.exec(select(func.count()).select_from(base.subquery())).one()
     rows = session.exec(
-        base.order_by(Article.published_at.desc(), Article.id.desc()).limit(limit).offset(offset)
+        base.order_by(col(Article.published_at).desc(), col(Article.id).desc()).limit(limit).offset(offset)
     ).all()
     return [ArticleRow(a, r) for a, r in rows], total
 
 
 def open_flags(session: Session, article_id: int | None = None) -> list[OutdatedFlag]:
-    query = select(OutdatedFlag).where(OutdatedFlag.resolved_at.is_(None)).order_by(OutdatedFlag.created_at)
+    query = (
+        select(OutdatedFlag)
+        .where(col(OutdatedFlag.resolved_at).is_(None))
+        .order_by(col(OutdatedFlag.created_at))
+    )
     if article_id is not None:
         query = query.where(OutdatedFlag.article_id == article_id)
     return list(session.exec(query).all())
@@ -143,19 +150,19 @@ def verification_queue(session: Session, today: date | None = None) -> list[dict
     """Published articles flagged as outdated or past their review date, most urgent first:
     [{article, revision, flags: [OutdatedFlag], overdue_days}]."""
     today = today or utcnow().date()
-    flagged_ids = select(OutdatedFlag.article_id).where(OutdatedFlag.resolved_at.is_(None))
+    flagged_ids = select(OutdatedFlag.article_id).where(col(OutdatedFlag.resolved_at).is_(None))
     query = (
         select(Article, ArticleRevision)
-        .join(ArticleRevision, ArticleRevision.id == Article.live_revision_id)
+        .join(ArticleRevision, col(ArticleRevision.id) == Article.live_revision_id)
         .where(Article.status == ArticleStatus.PUBLISHED.value)
-        .where(or_(Article.review_due < today, Article.id.in_(flagged_ids)))
-        .order_by(Article.review_due, Article.id)
+        .where(or_(col(Article.review_due) < today, col(Article.id).in_(flagged_ids)))
+        .order_by(col(Article.review_due), col(Article.id))
     )
     rows = session.exec(query).all()
-    flags: dict[int, list[OutdatedFlag]] = {}
+    flags: dict[int | None, list[OutdatedFlag]] = {}
     for flag in open_flags(session):
         flags.setdefault(flag.article_id, []).append(flag)
-    result = []
+    result: list[dict[str, Any]] = []
     for article, rev in rows:
         overdue = (
             (today - article.review_due).days if article.review_due and article.review_due < today else 0
@@ -171,7 +178,8 @@ def feedback_summary(session: Session, article_id: int) -> dict[str, Any]:
     """Helpful / not helpful counts and the ratio (None when nobody voted)."""
     helpful, total = session.exec(
         select(
-            func.coalesce(func.sum(case((Feedback.helpful, 1), else_=0)), 0), func.count(Feedback.id)
+            func.coalesce(func.sum(case((col(Feedback.helpful), 1), else_=0)), 0),
+            func.count(col(Feedback.id)),
         ).where(Feedback.article_id == article_id)
     ).one()
     return {
@@ -187,7 +195,7 @@ def recent_feedback(session: Session, article_id: int, limit: int = 20) -> list[
         session.exec(
             select(Feedback)
             .where(Feedback.article_id == article_id, Feedback.reason != "")
-            .order_by(Feedback.created_at.desc())
+            .order_by(col(Feedback.created_at).desc())
             .limit(limit)
         ).all()
     )
@@ -225,13 +233,13 @@ def reuse_vs_creation_by_week(session: Session, since: datetime | None = None) -
 
 def citations_per_article(session: Session, limit: int = 50) -> list[dict[str, Any]]:
     """Articles by number of linked tickets, most cited first: [{id, title, citations}]."""
-    count = func.count(TicketLink.id).label("citations")
+    count = func.count(col(TicketLink.id)).label("citations")
     query = (
         select(Article.id, ArticleRevision.title, count)
-        .join(Article, Article.id == TicketLink.article_id)
+        .join(Article, col(Article.id) == TicketLink.article_id)
         .join(ArticleRevision, _shown_revision_join())
-        .group_by(Article.id, ArticleRevision.title)
-        .order_by(count.desc(), Article.id)
+        .group_by(col(Article.id), col(ArticleRevision.title))
+        .order_by(count.desc(), col(Article.id))
         .limit(limit)
     )
     return [{"id": i, "title": t, "citations": int(c)} for i, t, c in session.exec(query).all()]
@@ -239,7 +247,9 @@ def citations_per_article(session: Session, limit: int = 50) -> list[dict[str, A
 
 def helpful_ratio(session: Session, since: datetime | None = None) -> dict[str, Any]:
     """Helpful votes over all votes, across the knowledge base."""
-    query = select(func.coalesce(func.sum(case((Feedback.helpful, 1), else_=0)), 0), func.count(Feedback.id))
+    query = select(
+        func.coalesce(func.sum(case((col(Feedback.helpful), 1), else_=0)), 0), func.count(col(Feedback.id))
+    )
     if since is not None:
         query = query.where(Feedback.created_at >= since)
     helpful, total = session.exec(query).one()

@@ -12,8 +12,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Protocol
 
-from flask import Flask, current_app, g
+from flask import Flask, Response, current_app, g
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
@@ -46,7 +47,7 @@ def init_app(app: Flask) -> None:
     app.extensions["portal.engine"] = make_engine(app.config["DATABASE_URL"])
 
     @app.after_request
-    def _commit_or_rollback(response):
+    def _commit_or_rollback(response: Response) -> Response:
         session: Session | None = g.pop("_db_session", None)
         if session is None:
             return response
@@ -60,7 +61,7 @@ def init_app(app: Flask) -> None:
         return response
 
     @app.teardown_request
-    def _close(_exc):
+    def _close(_exc: BaseException | None) -> None:
         session: Session | None = g.pop("_db_session", None)
         if session is not None:  # an exception skipped after_request: nothing may be committed
             rollback_session(session)
@@ -100,6 +101,22 @@ def commit_session(session: Session) -> None:
             callback()
         except Exception:
             log.exception("after-commit task %r failed; the database change stands", callback)
+
+
+class _Row(Protocol):
+    @property
+    def id(self) -> int | None: ...
+
+
+def saved_id(row: _Row) -> int:
+    """The primary key of a row that was loaded or flushed.
+
+    Models type ``id`` as ``int | None`` because it is unknown until the first flush; code that works on
+    stored rows uses this instead of repeating the ``None`` check.
+    """
+    if row.id is None:
+        raise RuntimeError(f"{type(row).__name__} has no id: it was never flushed")
+    return row.id
 
 
 def rollback_session(session: Session) -> None:

@@ -9,8 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import case, func
-from sqlmodel import Session, select
+from sqlalchemy import ColumnElement, case, func
+from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import Select
 
 from search_index.models import SearchLog
 
@@ -91,12 +92,12 @@ class Report:
     categories: list[QueryRow] = field(default_factory=list)
 
 
-def _in(period: Period):
-    return (SearchLog.created_at >= period.since, SearchLog.created_at < period.until)
+def _in(period: Period) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    return (col(SearchLog.created_at) >= period.since, col(SearchLog.created_at) < period.until)
 
 
-_ZERO = func.sum(case((SearchLog.result_count == 0, 1), else_=0))
-_CLICKED = func.sum(case((SearchLog.clicked_article_id.is_not(None), 1), else_=0))
+_ZERO = func.sum(case((col(SearchLog.result_count) == 0, 1), else_=0))
+_CLICKED = func.sum(case((col(SearchLog.clicked_article_id).is_not(None), 1), else_=0))
 
 
 def summary(session: Session, period: Period) -> Summary:
@@ -106,16 +107,17 @@ def summary(session: Session, period: Period) -> Summary:
 
 def top_queries(session: Session, period: Period, limit: int = 20) -> list[QueryRow]:
     """Most frequent queries (grouped by their normal form), with their zero-result count and CTR."""
+    # sqlmodel's ``select`` is typed for at most four columns; its ``Select`` class is what it builds for more.
+    statement: Select[str, int, int | None, int | None, float | None, datetime | None] = Select(
+        func.max(SearchLog.query),
+        func.count(),
+        _ZERO,
+        _CLICKED,
+        func.avg(SearchLog.result_count),
+        func.max(SearchLog.created_at),
+    )
     rows = session.exec(
-        select(
-            func.max(SearchLog.query),
-            func.count(),
-            _ZERO,
-            _CLICKED,
-            func.avg(SearchLog.result_count),
-            func.max(SearchLog.created_at),
-        )
-        .where(*_in(period))
+        statement.where(*_in(period))
         .group_by(SearchLog.query_norm)
         .order_by(func.count().desc(), SearchLog.query_norm)
         .limit(limit)
@@ -141,12 +143,10 @@ def per_category(session: Session, period: Period) -> list[QueryRow]:
     """Searches per category: the category filter the user chose, else the category of the best hit
     ('' for searches without either, e.g. most zero-result searches)."""
     key = func.coalesce(SearchLog.category, SearchLog.top_category, "")
-    rows = session.exec(
-        select(key, func.count(), _ZERO, _CLICKED, func.avg(SearchLog.result_count))
-        .where(*_in(period))
-        .group_by(key)
-        .order_by(func.count().desc(), key)
-    ).all()
+    statement: Select[str, int, int | None, int | None, float | None] = Select(
+        key, func.count(), _ZERO, _CLICKED, func.avg(SearchLog.result_count)
+    )
+    rows = session.exec(statement.where(*_in(period)).group_by(key).order_by(func.count().desc(), key)).all()
     return [QueryRow(k, int(n), int(z or 0), int(c or 0), float(a or 0)) for k, n, z, c, a in rows]
 
 
