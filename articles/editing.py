@@ -26,7 +26,7 @@ from articles.revisions import (
 from portal.audit import record
 from portal.models import User
 from portal.timeutil import utcnow
-from search_index import changes
+from search_index import article_changed
 
 
 def _external_id_taken(session: Session, external_id: str | None) -> bool:
@@ -62,7 +62,7 @@ def create_article(session: Session, actor: User | None, data: ArticleInput) -> 
     session.add(article)
     session.flush()
     record(session, actor, "article.create", "article", article.id, to_state=ArticleStatus.DRAFT)
-    changes.article_changed(session, article.id)
+    article_changed(session, article.id)
     return article
 
 
@@ -120,6 +120,8 @@ def _new_revision(
 
 
 def _check_editable(session: Session, actor: User | None, article: Article) -> None:
+    if article.state is ArticleStatus.IN_REVIEW:
+        raise InvalidTransition(_l("This article is in review. Withdraw it before editing."))
     if not article.state.can_edit():
         raise InvalidTransition(_l("An archived article cannot be edited."))
     if not can_edit(session, actor, article):
@@ -181,7 +183,7 @@ def update_article(
         to_state=rev.status,
         details={"revision": rev.number},
     )
-    changes.article_changed(session, article.id)
+    article_changed(session, article.id)
     return article
 
 
@@ -214,5 +216,5 @@ def restore_revision(
         to_state=rev.status,
         details={"from_revision": source.number, "revision": rev.number},
     )
-    changes.article_changed(session, article.id)
+    article_changed(session, article.id)
     return rev

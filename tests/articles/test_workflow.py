@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from flask_babel import lazy_gettext as _l
 from sqlmodel import select
 
 from articles import content, editing, lifecycle, revisions
@@ -162,6 +163,16 @@ def test_archived_article_cannot_be_edited_or_restored(db, people):
         )
     with pytest.raises(InvalidTransition):
         editing.restore_revision(db, people["lead"], article.id, article.live_revision_id)
+
+
+def test_an_article_in_review_says_so_when_edited(db, people):
+    """The refusal names the real reason (it is in review), not a state the article is not in."""
+    article = make_article(db, people["agent"], status="in_review")
+    with pytest.raises(InvalidTransition) as refused:
+        editing.update_article(
+            db, people["agent"], article.id, content.ArticleInput(title="x"), article.version
+        )
+    assert str(refused.value) == str(_l("This article is in review. Withdraw it before editing."))
 
 
 def test_author_cannot_approve_own_revision_even_as_lead(db, people):
