@@ -66,7 +66,8 @@ def input_fields() -> tuple[str, ...]:
 
 
 def validate(session: Session, data: ArticleInput, *, creating: bool) -> dict[str, str]:
-    """Normalise ``data`` in place (trimmed title, LF line ends) and return field → message for errors."""
+    """Normalise ``data`` in place (trimmed title, LF line ends, clean tags); return field → message for
+    errors."""
     errors: dict[str, str] = {}
     if data.title is not None:
         data.title = data.title.strip()
@@ -83,6 +84,12 @@ def validate(session: Session, data: ArticleInput, *, creating: bool) -> dict[st
             setattr(data, name, value)
             if len(value) > FIELD_MAX:
                 errors[name] = str(_l("At most %(n)d characters.", n=FIELD_MAX))
+    if data.tags is not None:
+        # Every way in (form, JSON, import, code) stores the same clean names: no " 退货" beside "退货".
+        try:
+            data.tags = clean_tags(data.tags)
+        except InvalidInput as exc:
+            errors["tags"] = str(exc)
     if data.audience is not None and data.audience not in {a.value for a in Audience}:
         errors["audience"] = str(_l("Choose internal or public."))
     if data.category_id is not None and session.get(Category, data.category_id) is None:

@@ -2,14 +2,38 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from articles.categories import clean_tags
 from articles.content import FIELD_MAX
-from articles.models import REASON_MAX, TAG_MAX, TITLE_MAX, Audience
+from articles.errors import InvalidInput
+from articles.models import REASON_MAX, TITLE_MAX, Audience
+
+
+class TagListField(StringField):
+    """Tags typed as one line: rendered joined by ", ", parsed by the same rule as the JSON API (split on
+    any comma or 顿号, stripped, de-duplicated in order), so saving the form untouched keeps the tags."""
+
+    data: list[str]
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        self.data = []
+        if valuelist:
+            try:
+                self.data = clean_tags(valuelist[0] or "")
+            except InvalidInput as exc:
+                raise ValueError(str(exc)) from None
+
+    def _value(self) -> str:
+        if self.raw_data:  # re-show what was typed after an error
+            return str(self.raw_data[0])
+        return ", ".join(self.data or [])
 
 
 class ArticleForm(FlaskForm):
@@ -22,7 +46,7 @@ class ArticleForm(FlaskForm):
     )
     notes = TextAreaField(_l("Notes and caveats (注意事项)"), validators=[Optional(), Length(max=FIELD_MAX)])
     category_id = SelectField(_l("Category"), coerce=int, validators=[InputRequired()])
-    tags = StringField(_l("Tags (comma separated)"), validators=[Optional(), Length(max=20 * (TAG_MAX + 2))])
+    tags = TagListField(_l("Tags (comma separated)"))
     audience = SelectField(
         _l("Audience"),
         choices=[

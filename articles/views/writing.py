@@ -36,7 +36,7 @@ def _form_input(form: ArticleForm) -> ArticleInput:
         notes=form.notes.data or "",
         category_id=form.category_id.data or None,
         set_category=True,
-        tags=[t for t in (form.tags.data or "").replace("，", ",").split(",") if t.strip()],
+        tags=list(form.tags.data or []),
         audience=form.audience.data or Audience.INTERNAL.value,
     )
 
@@ -95,7 +95,7 @@ def edit(article_id: int):
         form.solution.data = content["solution"]
         form.notes.data = content["notes"]
         form.category_id.data = content["category_id"] or 0
-        form.tags.data = ", ".join(content["tags"])
+        form.tags.data = content["tags"]
         form.audience.data = content["audience"]
         form.version.data = str(article.version)
     elif form.validate_on_submit():
