@@ -10,6 +10,7 @@ from articles.categories import category_choices, category_paths
 from articles.diffing import diff_contents
 from articles.errors import ArticleError
 from articles.forms import FeedbackForm, FlagForm, ReviewForm, TicketForm, UploadForm, VersionForm
+from articles.models import Article, ArticleRevision
 from articles.rendering import render_markdown
 from articles.revisions import current_revision, live_revision, pending_revision, revision_tags
 from articles.views.common import (
@@ -22,7 +23,7 @@ from articles.views.common import (
     users_by_id,
 )
 from portal.auth import current_actor, login_required, role_required
-from portal.db import get_session
+from portal.db import get_session, saved_id
 from portal.models import Role
 
 
@@ -50,17 +51,24 @@ def index():
 @bp.get("/<int:article_id>")
 @login_required
 def view(article_id: int):
+    return article_page(article_or_404(article_id))
+
+
+def article_page(article: Article, *, ticket_form: TicketForm | None = None) -> str:
+    """The article page; a form the reader sent back with errors is shown again with them."""
     session = get_session()
-    article = article_or_404(article_id)
     actor = current_actor()
     live = live_revision(session, article)
     pending = pending_revision(session, article)
     show_pending = pending is not None and can_view_pending(session, actor, article)
     # Agents read the live text; authors and leads of unpublished work read the working revision.
-    shown = live or current_revision(session, article)
+    shown: ArticleRevision | None = live or current_revision(session, article)
     if request.args.get("pending") and show_pending:
         shown = pending
-    tickets = queries.tickets_for_article(session, article.id)
+    if shown is None:  # every stored article has a revision
+        abort(404)
+    article_id = saved_id(article)
+    tickets = queries.tickets_for_article(session, article_id)
     writer = is_writer(session, actor)
     return render_template(
         "articles/view.html",
@@ -73,20 +81,20 @@ def view(article_id: int):
             "solution": render_markdown(shown.solution),
             "notes": render_markdown(shown.notes),
         },
-        tags=revision_tags(session, shown.id),
+        tags=revision_tags(session, saved_id(shown)),
         category=category_paths(session).get(shown.category_id) if shown.category_id else None,
         tickets=tickets,
         unlinkable={t.id for t in tickets if writer and can_unlink_ticket(session, actor, t.user_id)},
-        summary=queries.feedback_summary(session, article.id),
-        flags=queries.open_flags(session, article.id),
-        files=attachments.attachments_of(session, article.id),
+        summary=queries.feedback_summary(session, article_id),
+        flags=queries.open_flags(session, article_id),
+        files=attachments.attachments_of(session, article_id),
         can_edit=can_edit(session, actor, article),
         is_lead=is_lead(session, actor),
         is_writer=writer,
         authors=users_by_id(session, [article.author_id, shown.author_id, shown.reviewer_id]),
         version_form=VersionForm(),
         review_form=ReviewForm(),
-        ticket_form=TicketForm(),
+        ticket_form=ticket_form or TicketForm(formdata=None),
         feedback_form=FeedbackForm(),
         flag_form=FlagForm(),
         upload_form=UploadForm(),

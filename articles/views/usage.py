@@ -10,6 +10,7 @@ from articles import attachments, feedback
 from articles.errors import ArticleError, InvalidInput
 from articles.forms import FeedbackForm, FlagForm, TicketForm, UploadForm
 from articles.views.common import WRITERS, article_or_404, back_to_article, bp, refused
+from articles.views.reading import article_page
 from portal.auth import current_actor, login_required, role_required
 from portal.db import get_session
 
@@ -17,23 +18,27 @@ from portal.db import get_session
 @bp.post("/<int:article_id>/tickets")
 @role_required(*WRITERS)
 def link_ticket(article_id: int):
-    article_or_404(article_id)
+    article = article_or_404(article_id)
     form = TicketForm()
     if not form.validate():
-        return refused(
-            InvalidInput(_l("Enter a ticket ID.")), url_for("articles.view", article_id=article_id)
-        )
-    try:
-        feedback.link_ticket(
-            get_session(),
-            current_actor(),
-            article_id,
-            form.ticket_id.data,
-            current_app.config["TICKET_ID_PATTERN"],
-        )
-    except ArticleError as exc:
-        return refused(exc, url_for("articles.view", article_id=article_id))
-    return back_to_article(article_id, _("Ticket %(t)s linked.", t=form.ticket_id.data.strip()))
+        form.ticket_id.errors = [_("Enter a ticket ID.")]
+    else:
+        try:
+            feedback.link_ticket(
+                get_session(),
+                current_actor(),
+                article_id,
+                form.ticket_id.data,
+                current_app.config["TICKET_ID_PATTERN"],
+            )
+        except InvalidInput as exc:
+            # A mistyped ID: the article page again with the message next to the field, nothing stored.
+            form.ticket_id.errors = [str(exc)]
+        except ArticleError as exc:
+            return refused(exc, url_for("articles.view", article_id=article_id))
+        else:
+            return back_to_article(article_id, _("Ticket %(t)s linked.", t=form.ticket_id.data.strip()))
+    return article_page(article, ticket_form=form), 400
 
 
 @bp.post("/<int:article_id>/tickets/<ticket_id>/unlink")

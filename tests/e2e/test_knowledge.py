@@ -72,12 +72,16 @@ def test_agent_searches_reads_links_a_ticket_and_gives_feedback(open_page):
     expect(tickets.locator("li", has_text=TICKET).locator("form button.danger")).to_have_count(1)
     shot(page, "agent-linked-ticket")
 
-    # A ticket number that is not a real date is refused with a reason, never stored.
+    # A ticket number that is not a real date is refused next to the field (the article page again, the
+    # typed ID kept to correct), never stored.
     link_form.locator("input[name=ticket_id]").fill("20231131-A001")
     link_form.locator("button[type=submit]").click()
-    expect(page.locator("main .kb-refused")).to_be_visible()
+    expect(page.locator("main h1.kb-title")).to_have_text(invoice)
+    ticket_field = page.locator("main section.kb-tickets .field.has-error")
+    expect(ticket_field.locator(".error")).to_contain_text("20231131-A001")
+    expect(ticket_field.locator("input[name=ticket_id]")).to_have_value("20231131-A001")
+    expect(ticket_field.locator("input[name=ticket_id]")).to_be_focused()
     shot(page, "agent-invalid-ticket")
-    page.locator("main .error-page a.button").click()
     expect(page.locator("main section.kb-tickets li")).to_have_count(1)
 
     # The ticket page gathers what is known about the ticket, including this article.
