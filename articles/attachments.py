@@ -8,13 +8,14 @@ import uuid
 from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from articles.access import can_edit, ensure_visible
 from articles.errors import Forbidden, InvalidInput, NotFound
 from articles.models import Attachment
 from articles.revisions import get_article
 from portal.audit import record
+from portal.db import saved_id
 from portal.models import User
 
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
@@ -66,7 +67,7 @@ def add_attachment(
     tmp.write_bytes(data)
     os.replace(tmp, folder / stored)  # a reader never sees half a file
     attachment = Attachment(
-        article_id=article.id,
+        article_id=saved_id(article),
         filename=_clean_filename(filename),
         stored_name=stored,
         content_type=content_type,
@@ -104,6 +105,6 @@ def attachment_for(
 def attachments_of(session: Session, article_id: int) -> list[Attachment]:
     return list(
         session.exec(
-            select(Attachment).where(Attachment.article_id == article_id).order_by(Attachment.id)
+            select(Attachment).where(Attachment.article_id == article_id).order_by(col(Attachment.id))
         ).all()
     )

@@ -24,6 +24,7 @@ from articles.revisions import (
     sync_unpublished_status,
 )
 from portal.audit import record
+from portal.db import saved_id
 from portal.models import User
 from portal.timeutil import utcnow
 from search_index import article_changed
@@ -62,7 +63,7 @@ def create_article(session: Session, actor: User | None, data: ArticleInput) -> 
     session.add(article)
     session.flush()
     record(session, actor, "article.create", "article", article.id, to_state=ArticleStatus.DRAFT)
-    article_changed(session, article.id)
+    article_changed(session, saved_id(article))
     return article
 
 
@@ -78,7 +79,7 @@ def _add_revision(
     """Store ``content`` as revision ``number`` (a draft) and make it the article's working revision."""
     now = utcnow()
     rev = ArticleRevision(
-        article_id=article.id,
+        article_id=saved_id(article),
         number=number,
         title=content["title"],
         scenario=content["scenario"],
@@ -93,7 +94,7 @@ def _add_revision(
     )
     session.add(rev)
     session.flush()
-    set_revision_tags(session, rev.id, content["tags"])
+    set_revision_tags(session, saved_id(rev), content["tags"])
     article.current_revision_id = rev.id
     return rev
 
@@ -169,7 +170,7 @@ def update_article(
         rev.updated_at = utcnow()
         session.add(rev)
         session.flush()
-        set_revision_tags(session, rev.id, content["tags"])
+        set_revision_tags(session, saved_id(rev), content["tags"])
     else:
         rev = _new_revision(session, article, actor, content)
     session.add(article)
@@ -183,7 +184,7 @@ def update_article(
         to_state=rev.status,
         details={"revision": rev.number},
     )
-    article_changed(session, article.id)
+    article_changed(session, saved_id(article))
     return article
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from articles.categories import category_paths
 from articles.models import ArticleStatus, TicketLink
 from articles.revision_batches import article_pages, shown_revisions
+from portal.db import saved_id
 
 
 def export_lines(session: Session, *, include_unpublished: bool = True, batch: int = 1000) -> Iterator[str]:
@@ -20,14 +21,14 @@ def export_lines(session: Session, *, include_unpublished: bool = True, batch: i
         links: dict[int, list[str]] = {}
         for article_id, ticket in session.exec(
             select(TicketLink.article_id, TicketLink.ticket_id)
-            .where(TicketLink.article_id.in_([a.id for a in articles]))
-            .order_by(TicketLink.id)
+            .where(col(TicketLink.article_id).in_([a.id for a in articles]))
+            .order_by(col(TicketLink.id))
         ).all():
             links.setdefault(article_id, []).append(ticket)
         for article in articles:
             if not include_unpublished and article.state is not ArticleStatus.PUBLISHED:
                 continue
-            rev = revisions.get(article.id)
+            rev = revisions.get(saved_id(article))
             if rev is None:
                 continue
             yield json.dumps(
@@ -38,8 +39,8 @@ def export_lines(session: Session, *, include_unpublished: bool = True, batch: i
                     "solution": rev.solution,
                     "notes": rev.notes,
                     "category": paths.get(rev.category_id, "") if rev.category_id else "",
-                    "tags": tags.get(rev.id, []),
-                    "tickets": links.get(article.id, []),
+                    "tags": tags.get(saved_id(rev), []),
+                    "tickets": links.get(saved_id(article), []),
                     "audience": rev.audience,
                     "status": article.status,
                 },

@@ -10,6 +10,7 @@ from articles.errors import Forbidden, InvalidInput, InvalidTransition, NotFound
 from articles.models import REASON_MAX, ArticleRevision, ArticleStatus, Feedback, OutdatedFlag, TicketLink
 from articles.revisions import get_article
 from portal.audit import record
+from portal.db import saved_id
 from portal.models import Role, User, UserRole
 from portal.notifications import notify
 from portal.tickets import InvalidTicketId, validate_ticket_id
@@ -50,7 +51,7 @@ def link_ticket(
     if existing is not None:
         return existing
     link = TicketLink(
-        article_id=article.id,
+        article_id=saved_id(article),
         ticket_id=ticket,
         user_id=None if actor is None else actor.id,
         reuse=article.state is ArticleStatus.PUBLISHED,
@@ -99,7 +100,7 @@ def record_feedback(
         select(Feedback).where(Feedback.article_id == article.id, Feedback.user_id == actor.id)
     ).first()
     if vote is None:
-        vote = Feedback(article_id=article.id, user_id=actor.id, helpful=helpful)
+        vote = Feedback(article_id=saved_id(article), user_id=saved_id(actor), helpful=helpful)
     vote.helpful = helpful
     vote.reason = text
     vote.revision_id = article.live_revision_id
@@ -116,7 +117,9 @@ def flag_outdated(session: Session, actor: User | None, article_id: int, comment
     text = _reason(comment, required=True, field="comment")
     if article.state is not ArticleStatus.PUBLISHED:
         raise InvalidTransition(_l("Only a published article can be flagged as outdated."))
-    flag = OutdatedFlag(article_id=article.id, user_id=None if actor is None else actor.id, comment=text)
+    flag = OutdatedFlag(
+        article_id=saved_id(article), user_id=None if actor is None else actor.id, comment=text
+    )
     session.add(flag)
     session.flush()
     record(session, actor, "article.flag_outdated", "article", article.id, comment=text)
@@ -129,12 +132,12 @@ def _notify_flag(session: Session, actor: User | None, article, comment: str) ->
     live = session.get(ArticleRevision, article.live_revision_id) if article.live_revision_id else None
     leads = session.exec(
         select(User.id)
-        .join(UserRole, UserRole.user_id == User.id)
+        .join(UserRole, col(UserRole.user_id) == User.id)
         .where(UserRole.role == Role.LEAD.value, col(User.is_active).is_(True))
     )
     recipients = set(leads) | ({article.author_id} if article.author_id else set())
     recipients.discard(None if actor is None else actor.id)
-    for user_id in sorted(recipients):
+    for user_id in sorted(r for r in recipients if r is not None):
         notify(
             session,
             user_id,

@@ -324,7 +324,7 @@ def _update_one(
             article.updated_at = now
             session.add(article)
             session.flush()
-            article_changed(session, article.id)
+            article_changed(session, saved_id(article))
             report.updated += 1
             report.article_ids.append(saved_id(article))
     except ValueError as exc:

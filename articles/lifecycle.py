@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from articles.access import actor_id, can_edit, ensure_visible, is_lead
 from articles.errors import Forbidden, InvalidInput, InvalidTransition
@@ -19,6 +19,7 @@ from articles.locking import claim, require_version
 from articles.models import REASON_MAX, Article, ArticleRevision, ArticleStatus, OutdatedFlag, RevisionStatus
 from articles.revisions import current_revision, get_article, pending_revision, sync_unpublished_status
 from portal.audit import record
+from portal.db import saved_id
 from portal.models import User
 from portal.notifications import notify
 from portal.timeutil import utcnow
@@ -67,7 +68,9 @@ def _comment(comment: str | None) -> str | None:
 
 def _resolve_open_flags(session: Session, actor: User | None, article: Article, now) -> int:
     flags = session.exec(
-        select(OutdatedFlag).where(OutdatedFlag.article_id == article.id, OutdatedFlag.resolved_at.is_(None))
+        select(OutdatedFlag).where(
+            OutdatedFlag.article_id == article.id, col(OutdatedFlag.resolved_at).is_(None)
+        )
     ).all()
     for flag in flags:
         flag.resolved_at = now
@@ -194,7 +197,7 @@ def approve_article(
         comment=comment,
         details={"revision": rev.number},
     )
-    _notify_author(session, actor, rev, "article_approved", article.id)
+    _notify_author(session, actor, rev, "article_approved", saved_id(article))
     return article
 
 
@@ -231,7 +234,7 @@ def reject_article(
         comment=comment,
         details={"revision": rev.number},
     )
-    _notify_author(session, actor, rev, "article_rejected", article.id, comment=comment)
+    _notify_author(session, actor, rev, "article_rejected", saved_id(article), comment=comment)
     return article
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import update
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from articles.errors import StaleVersion
 from articles.models import Article
@@ -30,9 +30,9 @@ def claim(session: Session, article: Article, expected_version: int | None) -> N
     """Bump the version iff it is still ``expected_version`` (or the loaded one when not given)."""
     require_version(article, expected_version)
     now = utcnow()
-    result = session.execute(
+    result = session.exec(
         update(Article)
-        .where(Article.id == article.id, Article.version == article.version)
+        .where(col(Article.id) == article.id, col(Article.version) == article.version)
         .values(version=article.version + 1, updated_at=now)
         .execution_options(synchronize_session=False)
     )

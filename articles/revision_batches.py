@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from articles.models import Article, ArticleRevision, ArticleStatus, RevisionTag, Tag
+from portal.db import saved_id
 
 
 def shown_revision_id(article: Article) -> int | None:
@@ -22,8 +23,8 @@ def tags_by_revision(session: Session, revision_ids: list[int]) -> dict[int, lis
         return tags
     query = (
         select(RevisionTag.revision_id, Tag.name)
-        .join(Tag, Tag.id == RevisionTag.tag_id)
-        .where(RevisionTag.revision_id.in_(revision_ids))
+        .join(Tag, col(Tag.id) == RevisionTag.tag_id)
+        .where(col(RevisionTag.revision_id).in_(revision_ids))
         .order_by(Tag.name)
     )
     for revision_id, name in session.exec(query).all():
@@ -35,11 +36,11 @@ def shown_revisions(
     session: Session, articles: list[Article]
 ) -> tuple[dict[int, ArticleRevision], dict[int, list[str]]]:
     """article id → its shown revision (absent when it has none), and revision id → tag names; two queries."""
-    wanted = {a.id: shown_revision_id(a) for a in articles}
+    wanted = {saved_id(a): shown_revision_id(a) for a in articles}
     loaded = {
-        r.id: r
+        saved_id(r): r
         for r in session.exec(
-            select(ArticleRevision).where(ArticleRevision.id.in_([r for r in wanted.values() if r]))
+            select(ArticleRevision).where(col(ArticleRevision.id).in_([r for r in wanted.values() if r]))
         ).all()
     }
     revisions = {a: loaded[r] for a, r in wanted.items() if r in loaded}
@@ -51,9 +52,9 @@ def article_pages(session: Session, batch: int) -> Iterator[list[Article]]:
     last_id = 0
     while True:
         articles = session.exec(
-            select(Article).where(Article.id > last_id).order_by(Article.id).limit(batch)
+            select(Article).where(col(Article.id) > last_id).order_by(col(Article.id)).limit(batch)
         ).all()
         if not articles:
             return
         yield list(articles)
-        last_id = articles[-1].id
+        last_id = saved_id(articles[-1])

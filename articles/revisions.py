@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from articles.categories import tag_ids
 from articles.errors import NotFound
 from articles.models import Article, ArticleRevision, ArticleStatus, RevisionStatus, RevisionTag, Tag
+from portal.db import saved_id
 
 
 def get_article(session: Session, article_id: int) -> Article:
@@ -20,7 +21,10 @@ def get_article(session: Session, article_id: int) -> Article:
 
 
 def current_revision(session: Session, article: Article) -> ArticleRevision:
-    return session.get(ArticleRevision, article.current_revision_id)
+    rev = session.get(ArticleRevision, article.current_revision_id)
+    if rev is None:  # every stored article has a working revision: only a damaged database gets here
+        raise RuntimeError(f"article {article.id} has no current revision")
+    return rev
 
 
 def live_revision(session: Session, article: Article) -> ArticleRevision | None:
@@ -40,7 +44,7 @@ def pending_revision(session: Session, article: Article) -> ArticleRevision | No
 def revision_tags(session: Session, revision_id: int) -> list[str]:
     query = (
         select(Tag.name)
-        .join(RevisionTag, RevisionTag.tag_id == Tag.id)
+        .join(RevisionTag, col(RevisionTag.tag_id) == Tag.id)
         .where(RevisionTag.revision_id == revision_id)
         .order_by(Tag.name)
     )
@@ -54,7 +58,7 @@ def revision_content(session: Session, rev: ArticleRevision) -> dict[str, Any]:
         "solution": rev.solution,
         "notes": rev.notes,
         "category_id": rev.category_id,
-        "tags": revision_tags(session, rev.id),
+        "tags": revision_tags(session, saved_id(rev)),
         "audience": rev.audience,
     }
 

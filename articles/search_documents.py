@@ -12,12 +12,13 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from articles.categories import category_paths
 from articles.models import Article, ArticleRevision, ArticleStatus
 from articles.rendering import markdown_to_text
 from articles.revision_batches import article_pages, shown_revision_id, shown_revisions, tags_by_revision
+from portal.db import saved_id
 
 
 def _document(
@@ -55,7 +56,10 @@ def search_document(session: Session, article_id: int) -> dict[str, Any] | None:
     if rev is None:
         return None
     return _document(
-        article, rev, tags_by_revision(session, [rev.id]).get(rev.id, []), category_paths(session)
+        article,
+        rev,
+        tags_by_revision(session, [saved_id(rev)]).get(saved_id(rev), []),
+        category_paths(session),
     )
 
 
@@ -66,12 +70,12 @@ def search_documents(session: Session, article_ids: list[int]) -> dict[int, dict
     paths = category_paths(session)
     ids = sorted(set(article_ids))
     for start in range(0, len(ids), 500):
-        articles = session.exec(select(Article).where(Article.id.in_(ids[start : start + 500]))).all()
+        articles = session.exec(select(Article).where(col(Article.id).in_(ids[start : start + 500]))).all()
         revisions, tags = shown_revisions(session, list(articles))
         for article in articles:
-            rev = revisions.get(article.id)
+            rev = revisions.get(saved_id(article))
             if rev is not None:
-                result[article.id] = _document(article, rev, tags.get(rev.id, []), paths)
+                result[saved_id(article)] = _document(article, rev, tags.get(saved_id(rev), []), paths)
     return result
 
 
@@ -81,9 +85,9 @@ def iter_search_documents(session: Session, batch: int = 1000) -> Iterator[dict[
     for articles in article_pages(session, batch):
         revisions, tags = shown_revisions(session, articles)
         for article in articles:
-            rev = revisions.get(article.id)
+            rev = revisions.get(saved_id(article))
             if rev is not None:
-                yield _document(article, rev, tags.get(rev.id, []), paths)
+                yield _document(article, rev, tags.get(saved_id(rev), []), paths)
         # Do not keep 69,000 ORM objects alive in the caller's session (only the ones loaded here).
         for obj in (*articles, *revisions.values()):
             if obj in session and not session.is_modified(obj):

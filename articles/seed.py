@@ -2,14 +2,29 @@
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 from sqlmodel import Session, select
 
 from articles import content, editing, feedback, lifecycle
 from articles.categories import find_category, seed_default_categories
 from articles.models import Article
 from portal.config import DEFAULT_TICKET_ID_PATTERN
+from portal.db import saved_id
 
-DEMO_ARTICLES = (
+
+class DemoArticle(TypedDict):
+    external_id: str
+    category: tuple[str, str]
+    title: str
+    scenario: str
+    solution: str
+    notes: str
+    tags: list[str]
+    tickets: list[str]
+
+
+DEMO_ARTICLES: tuple[DemoArticle, ...] = (
     {
         "external_id": "demo-001",
         "category": ("问题/故障", "软件问题"),
@@ -89,7 +104,7 @@ def seed_demo_articles(session: Session, users: dict) -> None:
                 external_id=item["external_id"],
             ),
         )
-        lifecycle.submit_article(session, author, article.id)
-        lifecycle.approve_article(session, lead, article.id)
+        lifecycle.submit_article(session, author, saved_id(article))
+        lifecycle.approve_article(session, lead, saved_id(article))
         for ticket in item["tickets"]:
-            feedback.link_ticket(session, author, article.id, ticket, DEFAULT_TICKET_ID_PATTERN)
+            feedback.link_ticket(session, author, saved_id(article), ticket, DEFAULT_TICKET_ID_PATTERN)

@@ -12,7 +12,7 @@ import os
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 DEFAULT_TICKET_ID_PATTERN = r"(?P<date>\d{8})-[A-Z]\d{3,}"
 SUPPORTED_LANGUAGES = ("zh_CN", "en")
@@ -22,6 +22,10 @@ class ConfigError(RuntimeError):
     """Start-up configuration is unusable; the message tells the operator what to set."""
 
 
+@overload
+def _env(name: str, default: str) -> str: ...
+@overload
+def _env(name: str, default: None = None) -> str | None: ...
 def _env(name: str, default: str | None = None) -> str | None:
     value = os.environ.get(f"PORTAL_{name}")
     return value if value not in (None, "") else default
@@ -83,6 +87,8 @@ def load_config(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         "SEMANTIC": semantic_setting(),
         "DISPUTE_WINDOW_DAYS": int(_env("DISPUTE_WINDOW_DAYS", "7")),
         "REVIEW_DUE_DAYS": int(_env("REVIEW_DUE_DAYS", "180")),
+        # Failed logins allowed within LOGIN_LOCK_SECONDS: per account and address, per account (from any
+        # address), per address (any names; an office NAT shares one).
         "LOGIN_MAX_FAILURES": 5,
         "LOGIN_LOCK_SECONDS": 15 * 60,
         "PASSWORD_HASH_METHOD": "scrypt",  # a hash method name, not a password  # nosec B105

@@ -14,10 +14,10 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Blueprint, Flask, abort, redirect, render_template, url_for
 from flask_babel import lazy_gettext as _l
-from sqlmodel import Field, Session, SQLModel, func, select, update
+from sqlmodel import Field, Session, SQLModel, col, func, select, update
 
 from portal.auth import current_actor, login_required
-from portal.db import get_session
+from portal.db import get_session, saved_id
 from portal.forms import ActionForm
 from portal.timeutil import utcnow
 
@@ -64,7 +64,7 @@ def unread_count(session: Session, user_id: int) -> int:
     return session.exec(
         select(func.count())
         .select_from(Notification)
-        .where(Notification.user_id == user_id, Notification.read_at.is_(None))
+        .where(Notification.user_id == user_id, col(Notification.read_at).is_(None))
     ).one()
 
 
@@ -80,9 +80,11 @@ def message_for(note: Notification) -> str:
 
 def mark_read(session: Session, user_id: int, note_id: int | None = None) -> None:
     """Mark one of the user's notifications (or all of them) as read."""
-    stmt = update(Notification).where(Notification.user_id == user_id, Notification.read_at.is_(None))
+    stmt = update(Notification).where(
+        col(Notification.user_id) == user_id, col(Notification.read_at).is_(None)
+    )
     if note_id is not None:
-        stmt = stmt.where(Notification.id == note_id)
+        stmt = stmt.where(col(Notification.id) == note_id)
     session.exec(stmt.values(read_at=utcnow()))
     session.flush()
 
@@ -137,6 +139,6 @@ def init_app(app: Flask) -> None:
 
     def _unread() -> int:
         user = current_actor()
-        return unread_count(get_session(), user.id) if user is not None else 0
+        return unread_count(get_session(), saved_id(user)) if user is not None else 0
 
     app.jinja_env.globals["unread_notifications"] = _unread

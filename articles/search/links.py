@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import quote
 
 from flask import current_app, url_for
@@ -17,7 +18,8 @@ def article_url(article_id: int | str) -> str:
     """The page of one article."""
     for endpoint, arg in _ARTICLE_ENDPOINTS:
         if endpoint in current_app.view_functions:
-            return url_for(endpoint, **{arg: article_id})
+            values: dict[str, Any] = {arg: article_id}
+            return url_for(endpoint, **values)
     return f"/articles/{quote(str(article_id))}"
 
 

@@ -72,4 +72,4 @@ def version_arg() -> int | None:
 
 def back_to_article(article_id: int, message: str, *, pending: bool = False):
     flash(message, "success")
-    return redirect(url_for("articles.view", article_id=article_id, **({"pending": 1} if pending else {})))
+    return redirect(url_for("articles.view", article_id=article_id, pending=1 if pending else None))
