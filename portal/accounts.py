@@ -6,12 +6,13 @@ These verbs take the session explicitly and only flush; the caller owns the comm
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, delete, func, select
+from sqlmodel import Session, col, delete, func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from portal import audit
@@ -37,10 +38,25 @@ class LoginThrottled(AccountError):
         self.retry_after = retry_after
 
 
+class LastAdminError(AccountError):
+    """The change would leave the portal without an active administrator, so nobody could manage users."""
+
+    def __init__(self) -> None:
+        super().__init__("the portal needs at least one active administrator; nothing was changed")
+
+
 @dataclass(frozen=True)
 class ThrottlePolicy:
-    max_failures: int = 5
+    """Failed logins counted in a sliding window under three keys, each with its own cap.
+
+    The tight cap is per account *and* address, so mistyped or made-up names from an office NAT do not lock
+    out the colleagues behind it; a wider cap per account stops guessing spread over many addresses; a much
+    wider cap per address slows spraying many names from one place."""
+
+    max_failures: int = 5  # per account and address
     window_seconds: int = 15 * 60
+    account_failures: int = 20
+    address_failures: int = 100
 
 
 def roles_of(session: Session, user: User) -> set[str]:
@@ -120,17 +136,54 @@ def create_user(
     return user
 
 
+def _lock_admins(session: Session) -> None:
+    """Serialise the changes that take away an administrator, so that two admins demoting each other at
+    the same moment cannot both pass the count.  PostgreSQL: the admin role rows are locked, and the count
+    that follows (a new statement) sees whatever the previous holder committed.  SQLite ignores FOR UPDATE,
+    but there the first write of a transaction waits for the database's single writer lock and starts
+    from the latest commit, and the count runs after our write."""
+    session.exec(
+        select(UserRole.user_id)
+        .where(UserRole.role == Role.ADMIN.value)
+        .order_by(col(UserRole.user_id))
+        .with_for_update()
+    ).all()
+
+
+def _require_an_active_admin(session: Session) -> None:
+    """Raise ``LastAdminError`` when no active administrator is left; the caller rolls back."""
+    session.flush()
+    remaining = session.exec(
+        select(func.count())
+        .select_from(UserRole)
+        .join(User, col(User.id) == col(UserRole.user_id))
+        .where(UserRole.role == Role.ADMIN.value, col(User.is_active).is_(True))
+    ).one()
+    if remaining == 0:
+        raise LastAdminError()
+
+
 def set_roles(session: Session, user: User, roles: Iterable[str], *, actor: User | None) -> None:
-    """Replace the user's roles."""
-    valid_roles = validate_roles(roles)
-    session.exec(delete(UserRole).where(UserRole.user_id == user.id))
-    for role in valid_roles:
-        session.add(UserRole(user_id=user.id, role=role.value))
+    """Replace the user's roles; refuses to take the admin role from the last active administrator.
+
+    Only the roles that change are written, so an edit that keeps the roles takes no lock on them."""
+    valid_roles = {r.value for r in validate_roles(roles)}
+    current = set(session.exec(select(UserRole.role).where(UserRole.user_id == user.id)).all())
+    demotes_admin = user.is_active and Role.ADMIN.value in current - valid_roles
+    if demotes_admin:
+        _lock_admins(session)
+    removed = current - valid_roles
+    if removed:
+        session.exec(
+            delete(UserRole).where(col(UserRole.user_id) == user.id, col(UserRole.role).in_(sorted(removed)))
+        )
+    for role in sorted(valid_roles - current):
+        session.add(UserRole(user_id=user.id, role=role))
     user.__dict__.pop("_roles_cache", None)
     session.flush()
-    audit.record(
-        session, actor, "user.roles", "user", user.id, details={"roles": [r.value for r in valid_roles]}
-    )
+    if demotes_admin:
+        _require_an_active_admin(session)
+    audit.record(session, actor, "user.roles", "user", user.id, details={"roles": sorted(valid_roles)})
 
 
 def update_profile(
@@ -152,13 +205,20 @@ def update_profile(
 
 
 def set_active(session: Session, user: User, active: bool, *, actor: User | None) -> None:
-    """Enable or disable an account; disabling ends its sessions and its tokens stop working."""
+    """Enable or disable an account; disabling ends its sessions and its tokens, and enabling it again
+    does not bring the old tokens back.  The last active administrator cannot be disabled."""
     if actor is not None and actor.id == user.id and not active:
         raise AccountError("you cannot disable your own account")
+    demotes_admin = user.is_active and not active and Role.ADMIN.value in roles_of(session, user)
+    if demotes_admin:
+        _lock_admins(session)
     user.is_active = active
     user.auth_version += 1
+    user.credential_version += 1
     session.add(user)
     session.flush()
+    if demotes_admin:
+        _require_an_active_admin(session)
     audit.record(session, actor, "user.enable" if active else "user.disable", "user", user.id)
 
 
@@ -177,6 +237,7 @@ def change_password(
     _validate_password(new)
     user.password_hash = generate_password_hash(new, method=hash_method)
     user.auth_version += 1
+    user.credential_version += 1  # every API token made with the old password stops working
     session.add(user)
     session.flush()
     audit.record(session, actor, "user.password", "user", user.id)
@@ -188,39 +249,46 @@ def set_language(session: Session, user: User, language: str) -> None:
     session.flush()
 
 
-def _throttle_keys(username: str, address: str | None) -> list[str]:
-    keys = [f"user:{username.strip().lower()[:USERNAME_MAX]}"]
+def _throttle_keys(username: str, address: str | None, policy: ThrottlePolicy) -> dict[str, int]:
+    """The keys a login attempt is counted under, each with its cap (the name as the login compares it)."""
+    name = username.strip().lower()[:USERNAME_MAX]
+    keys = {f"user:{name}": policy.account_failures}
     if address:
-        keys.append(f"addr:{address}")
+        keys[f"pair:{name}@{address}"] = policy.max_failures
+        keys[f"addr:{address}"] = policy.address_failures
     return keys
 
 
-def _retry_after(session: Session, keys: list[str], policy: ThrottlePolicy, now: datetime) -> int:
+def _retry_after(session: Session, keys: dict[str, int], policy: ThrottlePolicy, now: datetime) -> int:
+    """Seconds until every key is below its cap again: when enough of its failures leave the window."""
     since = now - timedelta(seconds=policy.window_seconds)
-    worst = 0
-    for key in keys:
-        rows = session.exec(
-            select(func.count(), func.max(LoginFailure.at)).where(
-                LoginFailure.key == key, LoginFailure.at > since
-            )
+    worst = 0.0
+    for key, cap in keys.items():
+        in_window = (col(LoginFailure.key) == key, col(LoginFailure.at) > since)
+        count = session.exec(select(func.count()).select_from(LoginFailure).where(*in_window)).one()
+        if count < cap:
+            continue
+        # With the oldest (count - cap + 1) failures gone, the key is below its cap.
+        freeing = session.exec(
+            select(LoginFailure.at)
+            .where(*in_window)
+            .order_by(col(LoginFailure.at))
+            .offset(count - cap)
+            .limit(1)
         ).one()
-        count, last = rows
-        if count >= policy.max_failures and last is not None:
-            worst = max(
-                worst, int((last + timedelta(seconds=policy.window_seconds) - now).total_seconds()) + 1
-            )
-    return worst
+        worst = max(worst, (freeing + timedelta(seconds=policy.window_seconds) - now).total_seconds())
+    return max(1, math.ceil(worst)) if worst > 0 else 0
 
 
 def authenticate(
     session: Session, username: str, password: str, address: str | None, policy: ThrottlePolicy | None = None
 ) -> User:
-    """Check a login. Raises ``LoginThrottled`` after too many failures for the name or the address,
-    ``AccountError`` for a wrong password or a disabled account (one message for both unknown name and
-    wrong password, so names cannot be probed)."""
+    """Check a login. Raises ``LoginThrottled`` after too many failures for the name and address, the
+    name, or the address (see ``ThrottlePolicy``); ``AccountError`` for a wrong password or a disabled
+    account (one message for both unknown name and wrong password, so names cannot be probed)."""
     policy = policy or ThrottlePolicy()
     now = utcnow()
-    keys = _throttle_keys(username or "", address)
+    keys = _throttle_keys(username or "", address, policy)
     wait = _retry_after(session, keys, policy, now)
     if wait > 0:
         raise LoginThrottled(wait)
@@ -233,7 +301,9 @@ def authenticate(
         raise AccountError("wrong username or password")
     if not user.is_active:
         raise AccountError("this account is disabled; ask an administrator")
-    session.exec(delete(LoginFailure).where(LoginFailure.key == keys[0]))
+    # The address's count stays: logging in to one's own account must not reset a spraying allowance.
+    personal = [key for key in keys if not key.startswith("addr:")]
+    session.exec(delete(LoginFailure).where(col(LoginFailure.key).in_(personal)))
     user.last_login_at = now
     session.add(user)
     session.flush()
@@ -253,7 +323,12 @@ def create_token(
         raise AccountError("token name is longer than 100 characters")
     clear = "pt_" + secrets.token_urlsafe(32)
     token = ApiToken(
-        user_id=user.id, name=name, token_hash=hash_token(clear), prefix=clear[:10], expires_at=expires_at
+        user_id=user.id,
+        name=name,
+        token_hash=hash_token(clear),
+        prefix=clear[:10],
+        expires_at=expires_at,
+        credential_version=user.credential_version,
     )
     session.add(token)
     session.flush()
@@ -271,7 +346,7 @@ def revoke_token(session: Session, token: ApiToken, *, actor: User | None) -> No
 
 
 def user_for_token(session: Session, clear: str) -> User | None:
-    """The active user owning a usable token, or None."""
+    """The active user owning a usable token made under the user's current credentials, or None."""
     if not clear or len(clear) > 200:
         return None
     token = session.exec(select(ApiToken).where(ApiToken.token_hash == hash_token(clear))).first()
@@ -279,7 +354,7 @@ def user_for_token(session: Session, clear: str) -> User | None:
     if token is None or not token.is_usable(now):
         return None
     user = session.get(User, token.user_id)
-    if user is None or not user.is_active:
+    if user is None or not user.is_active or token.outlived_credentials(user):
         return None
     last = token.last_used_at
     if last is None or now - last >= timedelta(seconds=TOKEN_TOUCH_SECONDS):

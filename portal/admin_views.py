@@ -92,6 +92,16 @@ def edit_user(user_id: int):
                     actor=actor,
                     hash_method=current_app.config["PASSWORD_HASH_METHOD"],
                 )
+        except accounts.LastAdminError:
+            session.rollback()
+            flash(
+                _(
+                    "The portal needs at least one active administrator. Make another user an administrator "
+                    "first. Nothing was changed."
+                ),
+                "error",
+            )
+            status = 400
         except accounts.AccountError as exc:
             session.rollback()
             form.roles.errors.append(str(exc))

@@ -90,6 +90,8 @@ def load_config(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         # Failed logins allowed within LOGIN_LOCK_SECONDS: per account and address, per account (from any
         # address), per address (any names; an office NAT shares one).
         "LOGIN_MAX_FAILURES": 5,
+        "LOGIN_MAX_FAILURES_PER_ACCOUNT": 20,
+        "LOGIN_MAX_FAILURES_PER_ADDRESS": 100,
         "LOGIN_LOCK_SECONDS": 15 * 60,
         "PASSWORD_HASH_METHOD": "scrypt",  # a hash method name, not a password  # nosec B105
         "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,

@@ -29,8 +29,12 @@ class User(SQLModel, table=True):
     email: str | None = Field(default=None, sa_type=sa.String(254))
     team: str | None = Field(default=None, sa_type=sa.String(64), index=True)
     password_hash: str = Field(sa_type=sa.String(255))
-    # Bumped on password change or disable so that every existing login session stops working.
+    # Bumped on password change, disable and logout so that every existing login session stops working.
     auth_version: int = Field(default=1)
+    # Bumped on password change and on disabling or enabling, never on logout: an API token works only while
+    # it equals the token's own copy, so new credentials end every older token (and re-enabling an account
+    # does not revive them), while a script's token survives its owner logging out of the browser.
+    credential_version: int = Field(default=1)
     is_active: bool = Field(default=True)
     language: str | None = Field(default=None, sa_type=sa.String(10))
     created_at: datetime = Field(default_factory=utcnow)
@@ -74,13 +78,20 @@ class ApiToken(SQLModel, table=True):
     expires_at: datetime | None = None
     revoked_at: datetime | None = None
     last_used_at: datetime | None = None
+    # The owner's ``credential_version`` when the token was made; 0 never matches (ended by the upgrade).
+    credential_version: int = Field(default=0)
 
     def is_usable(self, now: datetime) -> bool:
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
 
+    def outlived_credentials(self, owner: User) -> bool:
+        """True once the owner's password changed or the account was disabled after the token was made."""
+        return self.credential_version != owner.credential_version
+
 
 class LoginFailure(SQLModel, table=True):
-    """One failed login, keyed by ``user:<name>`` and ``addr:<ip>``; stored so all workers agree."""
+    """One failed login, stored under three keys (``pair:<name>@<ip>``, ``user:<name>``, ``addr:<ip>``) so
+    that each is throttled with its own cap; stored in the database so all workers agree."""
 
     __tablename__ = "login_failures"
 

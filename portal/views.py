@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import login_user, logout_user
 from sqlmodel import select
 
@@ -62,13 +63,24 @@ def login():
                 form.password.data,
                 request.remote_addr,
                 accounts.ThrottlePolicy(
-                    current_app.config["LOGIN_MAX_FAILURES"], current_app.config["LOGIN_LOCK_SECONDS"]
+                    max_failures=current_app.config["LOGIN_MAX_FAILURES"],
+                    window_seconds=current_app.config["LOGIN_LOCK_SECONDS"],
+                    account_failures=current_app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"],
+                    address_failures=current_app.config["LOGIN_MAX_FAILURES_PER_ADDRESS"],
                 ),
             )
         except accounts.LoginThrottled as exc:
             minutes = max(1, (exc.retry_after + 59) // 60)
-            flash(_("Too many failed logins. Try again in %(minutes)d minutes.", minutes=minutes), "error")
-            status = 429
+            flash(
+                ngettext(
+                    "Too many failed logins. Try again in %(num)d minute.",
+                    "Too many failed logins. Try again in %(num)d minutes.",
+                    minutes,
+                ),
+                "error",
+            )
+            page = render_template("portal/login.html", form=form)
+            return page, 429, {"Retry-After": str(exc.retry_after)}
         except accounts.AccountError as exc:
             commit_even_on_error()  # the failure record is what the throttle counts
             disabled = "disabled" in str(exc)
@@ -137,7 +149,12 @@ def account():
             status = 400
         else:
             login_user(user)  # auth_version changed: renew this session so only the others end
-            flash(_("Password changed. Other sessions have been logged out."), "success")
+            flash(
+                _(
+                    "Password changed. Other sessions have been logged out and your API tokens no longer work."
+                ),
+                "success",
+            )
             return redirect(url_for("portal.account"))
     elif request.method == "POST":
         status = 400

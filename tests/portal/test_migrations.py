@@ -76,3 +76,66 @@ def test_upgrade_masks_personal_data_already_in_the_search_log(app, empty_databa
         ("花呗怎么还款", "花呗怎么还款"),
     ]
     engine.dispose()
+
+
+def test_upgrade_binds_existing_tokens_to_their_users_credentials(app, empty_database_url):
+    """Tokens made before portal_0003 keep working, except those whose owner is disabled now or changed
+    password (or was disabled) after the token was made: under the new rule those are already dead."""
+    from sqlmodel import Session
+
+    from portal.accounts import hash_token, user_for_token
+
+    engine = create_engine(empty_database_url)
+    migrate.upgrade(engine, "portal_0002")
+    users = text(
+        "INSERT INTO users (id, username, display_name, password_hash, auth_version, is_active, created_at) "
+        "VALUES (:id, :name, '', 'x', 3, :active, '2026-11-01 08:00:00.000000')"
+    )
+    tokens = text(
+        "INSERT INTO api_tokens (user_id, name, token_hash, prefix, created_at) "
+        "VALUES (:user, :name, :hash, 'pt_xxxxxxx', :at)"
+    )
+    audit = text(
+        "INSERT INTO audit_log (at, action, object_type, object_id) "
+        "VALUES ('2026-11-10 08:00:00.000000', :action, 'user', :user)"
+    )
+    with engine.begin() as conn:
+        conn.execute(
+            users,
+            [
+                {"id": 1, "name": "steady", "active": True},
+                {"id": 2, "name": "changed", "active": True},
+                {"id": 3, "name": "gone", "active": False},
+                {"id": 4, "name": "back", "active": True},
+            ],
+        )
+        at_old, at_new = "2026-11-05 08:00:00.000000", "2026-11-12 08:00:00.000000"
+        conn.execute(
+            tokens,
+            [
+                {"user": 1, "name": "steady", "hash": hash_token("t-steady"), "at": at_old},
+                {"user": 2, "name": "before", "hash": hash_token("t-before"), "at": at_old},
+                {"user": 2, "name": "after", "hash": hash_token("t-after"), "at": at_new},
+                {"user": 3, "name": "gone", "hash": hash_token("t-gone"), "at": at_old},
+                {"user": 4, "name": "back", "hash": hash_token("t-back"), "at": at_old},
+            ],
+        )
+        conn.execute(
+            audit,
+            [
+                {"action": "user.password", "user": "2"},
+                {"action": "user.disable", "user": "4"},
+                {"action": "user.enable", "user": "4"},
+                {"action": "user.password", "user": "1"},  # user 1's only token was made... before this:
+            ],
+        )
+        # ...so make user 1's token younger than its password change: it must survive.
+        conn.execute(text("UPDATE api_tokens SET created_at = :at WHERE user_id = 1"), {"at": at_new})
+    migrate.upgrade(engine)
+    assert migrate.current_heads(engine) == migrate.script_heads()
+    with Session(engine) as session:
+        alive = {
+            t for t in ("t-steady", "t-before", "t-after", "t-gone", "t-back") if user_for_token(session, t)
+        }
+    assert alive == {"t-steady", "t-after"}
+    engine.dispose()

@@ -120,3 +120,28 @@ def test_production_cookies_are_secure_and_hsts_is_sent(tmp_path, database_url, 
     assert app.config["REMEMBER_COOKIE_SECURE"] is True
     response = app.test_client().get("/login")
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+@pytest.mark.parametrize("role", ["agent", "admin"])
+def test_every_response_to_a_logged_in_user_is_not_stored_by_caches(app, client, db, login, role):
+    """A shared or back-button cache must not keep a page or API answer meant for one user; static files
+    may be cached."""
+    user = make_user(db, f"nostore_{role}", (role,))
+    login(user)
+    token_client = app.test_client()
+    from tests.factories import make_token
+
+    bearer = {"Authorization": f"Bearer {make_token(db, user)}"}
+    missing = []
+    for rule in rules(app):
+        if "GET" not in methods(rule) or rule.endpoint.endswith("static"):
+            continue
+        path = concrete_path(rule)
+        response = token_client.get(path, headers=bearer) if is_api(rule) else client.get(path)
+        if "no-store" not in response.headers.get("Cache-Control", ""):
+            missing.append((rule.rule, response.status_code))
+    assert missing == []
+    # Error pages of a logged-in user too.
+    assert "no-store" in client.get("/no/such/page").headers.get("Cache-Control", "")
+    # Static files stay cacheable.
+    assert "no-store" not in client.get("/static/css/portal.css").headers.get("Cache-Control", "")
