@@ -1,18 +1,17 @@
-"""What every article API module shares: the blueprint, error mapping, body and version parsing."""
+"""What every article API module shares: the blueprint, error mapping and loading a visible article."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from flask import Blueprint, request
+from flask import Blueprint
 from flask_babel import force_locale
 
 from articles.access import can_view
 from articles.errors import ArticleError
 from articles.models import Article
-from portal.api import ApiError, error_response, json_body, json_response_spec
+from portal.api import ApiError, error_response
 from portal.auth import current_actor
-from portal.models import Role
+from portal.contract import Answer
+from portal.models import Role, User
 
 api_bp = Blueprint("articles_api", __name__, url_prefix="/api/v1")
 
@@ -37,23 +36,12 @@ def _refused(exc: ArticleError):
     return error_response(error.status, error.message, code=error.code, details=error.details)
 
 
-def optional_body() -> dict[str, Any]:
-    if not request.get_data():
-        return {}
-    return json_body()
-
-
-def parse_version(body: dict[str, Any], *, required: bool) -> int | None:
-    value = body.get("version")
-    if value is None:
-        if required:
-            raise ApiError(
-                400, "version is required (the version you read)", details={"fields": {"version": "required"}}
-            )
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ApiError(400, "version must be a positive integer", details={"fields": {"version": "invalid"}})
-    return value
+def signed_in() -> User:
+    """The caller of a guarded API view (the guard has answered 401 to anyone else)."""
+    actor = current_actor()
+    if actor is None:
+        raise ApiError(401, "send a valid Bearer token")
+    return actor
 
 
 def load_visible(session, article_id: int) -> Article:
@@ -63,9 +51,6 @@ def load_visible(session, article_id: int) -> Article:
     return article
 
 
-ID_PARAM = [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}]
-CONFLICT = {
-    "409": json_response_spec(
-        "stale version or not allowed in this state", {"$ref": "#/components/schemas/Error"}
-    )
-}
+# Refused input keeps the code the service verbs use for it, so clients see one code for both.
+INVALID = "invalid_input"
+CONFLICT = {409: Answer("stale version or not allowed in this state")}

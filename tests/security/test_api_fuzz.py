@@ -1,8 +1,10 @@
 """API fuzzing with schemathesis against the live application's OpenAPI document.
 
-Every documented operation is called with generated requests (valid and invalid), authenticated as an
-admin (who passes every role check).  The checks: no 5xx, documented status codes, documented content
-types, and bodies that match the response schemas.  Examples are bounded so the test takes ~1-2 min.
+Every documented operation is called with generated requests, authenticated as an admin (who passes every
+role check), in both of schemathesis' modes: positive (data the document allows) and negative (data it
+forbids, which must be refused with a 4xx, never accepted or crashed on).  The checks: no 5xx, documented
+status codes, documented content types, bodies that match the response schemas, and in the negative mode
+that invalid data is rejected.  Examples are bounded so the test takes about a minute per mode.
 """
 
 from __future__ import annotations
@@ -11,20 +13,45 @@ import hypothesis
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, settings
-from schemathesis import checks
+from schemathesis import GenerationMode, checks
 
 from tests.factories import make_token, make_user
 
-MAX_EXAMPLES = 12
+MAX_EXAMPLES = 10
 CHECKS = [
     checks.not_a_server_error,
     checks.status_code_conformance,
     checks.content_type_conformance,
     checks.response_schema_conformance,
 ]
+NEGATIVE_CHECKS = [*CHECKS, checks.negative_data_rejection]
+# Operations still documented by the hand-written registry (the qa API until it has typed models): they
+# parse leniently, so the negative mode would only restate that.  Emptied as each is converted.
+LEGACY_OPERATIONS: frozenset[str] = frozenset(
+    {
+        "GET /interactions/{id}",
+        "GET /qa/calibrations/{id}",
+        "GET /qa/evaluations/{id}",
+        "GET /qa/reports/iqs",
+        "GET /qa/scorecards/{id}",
+        "GET /tickets/{ticket_id}",
+        "POST /interactions",
+        "POST /qa/calibrations",
+        "POST /qa/calibrations/{id}/close",
+        "POST /qa/calibrations/{id}/ratings",
+        "POST /qa/evaluations",
+        "POST /qa/evaluations/{id}/acknowledge",
+        "POST /qa/evaluations/{id}/dispute",
+        "POST /qa/evaluations/{id}/resolve",
+        "POST /qa/sampling-plans",
+        "POST /qa/sampling-plans/{id}/draw",
+        "POST /qa/scorecards",
+    }
+)
 
 
-def _run_operation(operation, headers) -> list[str]:
+def _run_operation(operation, headers, mode: GenerationMode) -> list[str]:
+    checks_of_mode = NEGATIVE_CHECKS if mode is GenerationMode.NEGATIVE else CHECKS
     failures: list[str] = []
 
     @settings(
@@ -35,12 +62,14 @@ def _run_operation(operation, headers) -> list[str]:
         phases=[Phase.explicit, Phase.generate],
         suppress_health_check=list(HealthCheck),
     )
-    @hypothesis.given(case=operation.as_strategy())
+    @hypothesis.given(case=operation.as_strategy(generation_mode=mode))
     def run(case):
         try:
-            case.call_and_validate(headers=headers, checks=CHECKS)
-        except Exception as exc:  # schemathesis raises one (group) error per failing case; collect them all
-            failures.append(f"{operation.label}: {' | '.join(str(exc).split(chr(10))[:12])[:600]}")
+            case.call_and_validate(headers=headers, checks=checks_of_mode)
+        except (Exception, BaseExceptionGroup) as exc:  # one (group) error per failing case; collect them all
+            failures.append(
+                f"{mode.value} {operation.label}: {' | '.join(str(exc).split(chr(10))[:12])[:600]}"
+            )
 
     run()
     return failures
@@ -51,13 +80,19 @@ def admin_headers(db):
     return {"Authorization": f"Bearer {make_token(db, make_user(db, 'fuzz_admin', ('admin',)))}"}
 
 
-def test_every_documented_operation_survives_fuzzing(app, admin_headers):
+@pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE], ids=lambda m: m.value)
+def test_every_documented_operation_survives_fuzzing(app, admin_headers, mode):
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
+    # The admin's token is sent on every request, so a "missing Authorization" case would not be one; unknown
+    # query parameters are ignored on purpose (proxies and caches add their own).
+    schema.config.generation.update(with_security_parameters=False, allow_extra_parameters=False)
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 1
     failures: list[str] = []
     for operation in operations:
-        failures.extend(_run_operation(operation, admin_headers))
+        if mode is GenerationMode.NEGATIVE and operation.label in LEGACY_OPERATIONS:
+            continue
+        failures.extend(_run_operation(operation, admin_headers, mode))
     # One line per distinct failure, so a broken operation does not drown the others.
     assert sorted(set(failures)) == []
 
