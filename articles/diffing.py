@@ -69,7 +69,7 @@ def diff_text(old: str, new: str, *, context: int | None = None) -> list[DiffRow
                         rows.append(DiffRow("replace", left, right, i1 + k + 1, j1 + k + 1))
                     elif left_line is not None:
                         rows.append(DiffRow("delete", [(left_line, True)], [], i1 + k + 1, None))
-                    else:
+                    elif right_line is not None:  # always, as k is below one of the two lengths
                         rows.append(DiffRow("insert", [], [(right_line, True)], None, j1 + k + 1))
             elif tag == "delete":
                 for k in range(i1, i2):

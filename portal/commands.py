@@ -162,6 +162,8 @@ def backup_command(path: Path) -> None:
         raise click.ClickException(f"{path} exists; choose a new file name")
     path.parent.mkdir(parents=True, exist_ok=True)
     if url.get_backend_name() == "sqlite":
+        if not url.database:
+            raise click.ClickException("an in-memory SQLite database cannot be backed up")
         source = sqlite3.connect(url.database)
         target = sqlite3.connect(path)
         try:

@@ -14,6 +14,7 @@ from portal.db import get_engine
 from search_index.service import search_articles
 from search_index.sync import rebuild_procs
 
+_NO_SYNC = "this search engine has no database to index from"
 MAX_IDS_SHOWN = 50
 
 
@@ -29,6 +30,9 @@ def reindex_command(procs: int | None) -> None:
     """Rebuild this node's search index from the database (searches keep working meanwhile)."""
     from articles.models import Article
 
+    sync = engine.sync
+    if sync is None:  # the app's engine is built with its database, hence always with an index sync
+        raise click.ClickException(_NO_SYNC)
     engine = get_search_engine()
     with Session(get_engine()) as session:
         total = session.exec(select(func.count()).select_from(Article)).one()
@@ -39,7 +43,7 @@ def reindex_command(procs: int | None) -> None:
             bar.update(n - done[0])
             done[0] = n
 
-        n = engine.sync.rebuild(progress, procs=procs or rebuild_procs())
+        n = sync.rebuild(progress, procs=procs or rebuild_procs())
     click.echo(f"Indexed {n} article(s) into {engine.index.index_dir}")
     _reindex_vectors(engine, total)
 
@@ -75,6 +79,8 @@ def _show(label: str, ids: list) -> None:
 @with_appcontext
 def check_index_command() -> None:
     """Compare the search index with the database; exit status 1 when they differ."""
+    if engine.sync is None:
+        raise click.ClickException(_NO_SYNC)
     engine = get_search_engine()
     report = engine.sync.check()
     _show("missing", report.missing)
@@ -124,7 +130,8 @@ def search_command(query: str | None, limit: int, as_json: bool, batch, include_
         raise click.UsageError("give either QUERY or --batch FILE")
     engine = get_search_engine()
     roles = ("admin",) if include_unpublished else ("agent",)
-    queries = (line.rstrip("\r\n") for line in batch) if batch is not None else iter([query])
+    # Exactly one of QUERY and --batch is given (checked above).
+    queries = (line.rstrip("\r\n") for line in batch) if batch is not None else iter([query or ""])
     with Session(get_engine()) as session:
         for text in queries:
             outcome = search_articles(

@@ -25,7 +25,10 @@ def include_object(obj, name, type_, reflected, compare_to):
 def run_migrations() -> None:
     connection = config.attributes.get("connection")
     if connection is None:
-        engine = create_engine(config.get_main_option("sqlalchemy.url"))
+        url = config.get_main_option("sqlalchemy.url")
+        if url is None:
+            raise RuntimeError("alembic needs either a connection or sqlalchemy.url")
+        engine = create_engine(url)
         with engine.begin() as conn:
             _run(conn)
     else:
