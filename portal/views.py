@@ -42,6 +42,13 @@ def healthz():
     return {"status": "ok"}
 
 
+@bp.get("/favicon.ico")
+@public
+def favicon():
+    """Browsers ask for /favicon.ico whatever the page links; pages link the static icons."""
+    return current_app.send_static_file("favicon.ico")
+
+
 @bp.get("/")
 @login_required
 def index():
