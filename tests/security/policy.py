@@ -19,6 +19,7 @@ ADMIN = ("admin",)
 POLICY: dict[str, str | tuple[str, ...]] = {
     # shell
     "portal.healthz": PUBLIC,
+    "portal.favicon": PUBLIC,
     "portal.login": PUBLIC,
     "portal.set_language": PUBLIC,
     "api.openapi_document": PUBLIC,
