@@ -22,13 +22,17 @@ install: $(STAMP) translations
 translations: $(STAMP)
 	$(BIN)/python tools/i18n.py compile
 
+# `make run PORT=8080 HOST=0.0.0.0` serves elsewhere; the defaults keep the portal on this machine only.
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
 run: install
 	@if [ ! -e "$(PORTAL_INSTANCE_DIR)/.initialized" ]; then \
 		$(BIN)/portal init --demo && touch "$(PORTAL_INSTANCE_DIR)/.initialized"; \
 	else \
 		$(BIN)/portal init; \
 	fi
-	$(BIN)/portal serve --host 127.0.0.1 --port 5000
+	$(BIN)/portal serve --host "$(HOST)" --port "$(PORT)"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
