@@ -145,3 +145,25 @@ def test_every_response_to_a_logged_in_user_is_not_stored_by_caches(app, client,
     assert "no-store" in client.get("/no/such/page").headers.get("Cache-Control", "")
     # Static files stay cacheable.
     assert "no-store" not in client.get("/static/css/portal.css").headers.get("Cache-Control", "")
+
+
+def test_every_429_tells_when_to_retry(app, client):
+    """A 429 raised anywhere without its own wait still carries Retry-After (pages and API)."""
+    from flask import abort
+
+    from portal.auth import public
+
+    @app.get("/_test/busy")
+    @public
+    def _busy():
+        abort(429)
+
+    @app.get("/api/v1/_test/busy")
+    @public
+    def _busy_api():
+        abort(429)
+
+    for path in ("/_test/busy", "/api/v1/_test/busy"):
+        response = client.get(path)
+        assert response.status_code == 429
+        assert int(response.headers["Retry-After"]) > 0, path
