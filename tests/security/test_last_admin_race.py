@@ -92,7 +92,7 @@ def test_two_admins_stepping_down_at_once_leave_one_admin(app, db, database_url,
             barrier = threading.Barrier(2)
             statuses: dict[str, int] = {}
 
-            def step_down(admin, browser, token):
+            def step_down(admin, browser, token, barrier=barrier, statuses=statuses):
                 form = {"roles": ["lead"], "active": "y", "csrf_token": token}
                 barrier.wait(timeout=30)
                 statuses[admin.username] = browser.request(f"/admin/users/{admin.id}", form)[0]
