@@ -62,8 +62,9 @@ def init_app(app: Flask) -> None:
             "errors/error.html", status=status, message=_html_message(status, exc.description or "")
         )
         headers = {}
-        if status == 429 and getattr(exc, "retry_after", None):
-            headers["Retry-After"] = str(exc.retry_after)
+        retry_after = getattr(exc, "retry_after", None)  # set by werkzeug's TooManyRequests
+        if status == 429 and retry_after:
+            headers["Retry-After"] = str(retry_after)
         return response, status, headers
 
     @app.errorhandler(Exception)
