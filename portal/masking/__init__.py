@@ -5,11 +5,12 @@ imports (``qa``), the search log (``articles.search``) and the migrations that c
 frozen copies instead, so a later change here never changes what an old migration did).
 """
 
-from portal.masking.detectors import MASK_CHAR, ExtraPattern, MaskKind, MaskResult, MaskSpan, mask_text
+from portal.masking.extra import ExtraPattern, PatternError, validate_extra_pattern
 from portal.masking.id_numbers import is_luhn_valid, is_valid_resident_id, resident_id_check_digit
+from portal.masking.mask import mask_text
 from portal.masking.models import MaskingPattern
-from portal.masking.pattern_safety import PatternError, validate_extra_pattern
 from portal.masking.patterns import add_masking_pattern, extra_patterns, toggle_masking_pattern
+from portal.masking.result import MASK_CHAR, MaskKind, MaskResult, MaskSpan
 
 __all__ = [
     "MASK_CHAR",

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import logging
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from portal import audit
-from portal.masking.detectors import ExtraPattern
+from portal.masking.extra import ExtraPattern, PatternError
 from portal.masking.models import MaskingPattern
-from portal.masking.pattern_safety import PatternError
 from portal.models import User
 
 log = logging.getLogger(__name__)
@@ -18,8 +17,9 @@ log = logging.getLogger(__name__)
 def extra_patterns(session: Session) -> list[ExtraPattern]:
     """The enabled admin patterns, compiled. A pattern that no longer compiles is skipped and logged
     (by id only), so a bad pattern cannot stop imports."""
-    out = []
-    for row in session.exec(select(MaskingPattern).where(MaskingPattern.enabled).order_by(MaskingPattern.id)):
+    out: list[ExtraPattern] = []
+    enabled = select(MaskingPattern).where(col(MaskingPattern.enabled)).order_by(col(MaskingPattern.id))
+    for row in session.exec(enabled):
         try:
             out.append(ExtraPattern.compile(row.label, row.pattern))
         except PatternError:

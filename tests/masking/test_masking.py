@@ -269,14 +269,11 @@ def test_extra_pattern_string_is_validated():
     [
         ("", "empty"),
         ("   ", "empty"),
-        ("(", "invalid regular expression at position 0"),
-        ("[a-", "invalid regular expression"),
+        ("(", "not a valid regular expression (at position 0"),
+        ("[a-", "not a valid regular expression"),
         (r"\d*", "empty string"),
         ("a|", "empty string"),
-        ("(?=x)", "empty string"),
-        ("(a+)+", "nests unbounded repeats"),
-        (r"(\w+\s?)+x", "nests unbounded repeats"),
-        ("(a|b+)*c", "nests unbounded repeats"),
+        ("(?=x)", "not supported"),
         ("x" * 501, "longer than 500"),
     ],
 )
@@ -290,9 +287,14 @@ def test_validate_extra_pattern_rejects_non_text():
         validate_extra_pattern(123)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("source", [r"A\d{5}", r"(\d{2,4}-)+\d", r"地址[:：][^，。]+", r"(?i)vip\d+"])
+# Nested repeats such as (a+)+ were refused while patterns ran in a backtracking engine; RE2 runs them in
+# linear time, so they are accepted now.
+@pytest.mark.parametrize(
+    "source",
+    [r"A\d{5}", r"(\d{2,4}-)+\d", r"地址[:：][^，。]+", r"(?i)vip\d+", "(a+)+", r"(\w+\s?)+x", "(a|b+)*c"],
+)
 def test_validate_extra_pattern_accepts(source):
-    assert validate_extra_pattern(source).pattern == source
+    assert validate_extra_pattern(source) is not None
 
 
 # --- properties ----------------------------------------------------------------------------------------
