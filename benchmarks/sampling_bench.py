@@ -9,7 +9,7 @@ import argparse
 import random
 import time
 
-from qa.sampling import AlwaysInclude, Candidate, SamplingParams, draw_sample
+from qa.sampling.draw import AlwaysInclude, Candidate, SamplingParams, draw_sample
 
 CHANNELS = ("phone", "chat", "email", "social", "ecommerce", "other")
 

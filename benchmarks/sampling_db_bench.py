@@ -23,8 +23,8 @@ from sqlmodel import Session
 from portal import create_app, migrate
 from portal.db import get_engine
 from portal.models import User, UserRole
-from qa import plans
 from qa.models import Interaction
+from qa.sampling import services as plans
 
 CHANNELS = ("phone", "chat", "email", "social", "ecommerce", "other")
 TZ = ZoneInfo("Asia/Shanghai")

@@ -16,7 +16,6 @@ import articles.blueprint
 import articles.search.blueprint
 import qa.blueprint
 import qa.kcs.blueprint
-import qa.loop.blueprint
 from portal import admin_views, api, auth, db, errors, i18n, notifications, security, views
 from portal import contract  # noqa: F401  (declares the route of the OpenAPI document on api.bp)
 from portal.commands import register_commands
@@ -64,7 +63,6 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     articles.blueprint.init_app(app)
     articles.search.blueprint.init_app(app)
     qa.blueprint.init_app(app)
-    qa.loop.blueprint.init_app(app)
     qa.kcs.blueprint.init_app(app)
     for bp in app.extensions["portal.api_blueprints"]:
         csrf.exempt(bp)

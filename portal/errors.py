@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
-from flask import Flask, render_template
+from flask import Flask, flash, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError
@@ -12,6 +13,7 @@ from werkzeug.exceptions import HTTPException
 
 from portal.api import ApiError, error_response, http_exception_response
 from portal.auth import is_api_request
+from portal.domain import DomainError
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +33,29 @@ def _html_message(status: int, fallback: str) -> str:
     return messages.get(status, fallback)
 
 
+def _back_to_referrer() -> str:
+    """Where a refused form goes back to: the page it was sent from when that is on this site."""
+    referrer = request.referrer or ""
+    parts = urlsplit(referrer)
+    if referrer and parts.netloc == request.host and parts.scheme in ("http", "https"):
+        return referrer
+    return request.path
+
+
 def init_app(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def _domain_error(exc: DomainError):
+        # One answer for every service refusal: the API gets the standard error body; a page gets the
+        # error page (a reading request, or a 403/404 that must not say more than "no") or, after a
+        # form was sent, the message as a flash on the page it came from.
+        if is_api_request():
+            return error_response(exc.status, str(exc), code=exc.code, details=exc.details)
+        if request.method in ("GET", "HEAD") or exc.status in (403, 404):
+            message = _html_message(exc.status, "") if exc.status in (403, 404) else str(exc)
+            return render_template("errors/error.html", status=exc.status, message=message), exc.status
+        flash(str(exc), "error")
+        return redirect(_back_to_referrer())
+
     @app.errorhandler(ApiError)
     def _api_error(exc: ApiError):
         return error_response(exc.status, exc.message, code=exc.code, details=exc.details)

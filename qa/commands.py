@@ -8,8 +8,8 @@ import click
 from flask.cli import with_appcontext
 
 from portal.db import session_scope
-from qa import interactions as imp
-from qa.interaction_files import ImportFileError
+from qa.interactions import services as imp
+from qa.interactions.files import ImportFileError
 from qa.web import qa_timezone, ticket_pattern
 
 

@@ -1,8 +1,12 @@
-"""Display names of stored codes (channels, evaluation states, speakers), translated at render time."""
+"""Display names: of stored codes (channels, evaluation states), translated at render time, and of users
+by id (every room's pages show who graded, who was evaluated, who resolved)."""
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from sqlmodel import Session, col, select
+
+from portal.models import User
 
 CHANNEL_NAMES = {
     "phone": _l("Phone"),
@@ -30,3 +34,10 @@ def channel_name(code: str | None) -> str:
 
 def evaluation_status_name(code: str | None) -> str:
     return str(EVALUATION_STATUS_NAMES.get(code or "", code or "—"))
+
+
+def usernames(session: Session, ids: set[int] | set[int | None]) -> dict[int, User]:
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    return {u.id: u for u in session.exec(select(User).where(col(User.id).in_(wanted))) if u.id is not None}

@@ -5,16 +5,20 @@ from __future__ import annotations
 import random
 from datetime import timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
+from portal.db import saved_id
 from portal.masking import resident_id_check_digit
 from portal.models import User
 from portal.timeutil import utcnow
-from qa import evaluations as ev
-from qa import interactions as imp
-from qa import plans, scorecard_defaults, scorecards
-from qa.interaction_records import RawRecord
-from qa.models import Interaction, SamplingPlan
+from qa.evaluations import services as ev
+from qa.interactions import services as imp
+from qa.interactions.models import Interaction
+from qa.interactions.records import RawRecord
+from qa.sampling import services as plans
+from qa.sampling.models import SamplingPlan
+from qa.scorecards import defaults as scorecard_defaults
+from qa.scorecards import services as scorecards
 from qa.web import DEFAULT_TIMEZONE
 
 DEMO_PLAN = "演示：近两周抽样"
@@ -79,13 +83,16 @@ def seed_default(session: Session) -> None:
 
 def seed_demo(session: Session, users: dict[str, User]) -> None:
     """A few dozen masked demo interactions, one drawn plan and one submitted evaluation (idempotent)."""
-    if session.exec(select(SamplingPlan.id).where(SamplingPlan.name == DEMO_PLAN)).first() is not None:
+    if (
+        session.exec(select(col(SamplingPlan.id)).where(col(SamplingPlan.name) == DEMO_PLAN)).first()
+        is not None
+    ):
         return
     scorecard_defaults.seed_default_scorecard(session)
     from zoneinfo import ZoneInfo
 
     tz = ZoneInfo(DEFAULT_TIMEZONE)
-    agents = list(session.exec(select(User).where(User.username.in_(["agent", "agent2"]))))
+    agents = list(session.exec(select(User).where(col(User.username).in_(["agent", "agent2"]))))
     qa_user = users.get("qa") or users.get("admin")
     if not agents or qa_user is None:
         return
@@ -139,16 +146,20 @@ def seed_demo(session: Session, users: dict[str, User]) -> None:
             always_cap=3,
             seed=20241123,
             graders=[qa_user.username],
-            scorecard_id=scorecards.default_scorecard(session).id,
+            scorecard_id=default_card.id if (default_card := scorecards.default_scorecard(session)) else None,
         ),
     )
     result = plans.draw_plan(session, qa_user, plan, tz, today)
     first = session.get(Interaction, result.items[0].interaction_id)
     card = scorecards.default_scorecard(session)
-    version = scorecards.latest_version(session, card.id)
-    _sections, criteria = scorecards.sections_and_criteria(session, version.id)
+    version = scorecards.latest_version(session, saved_id(card)) if card else None
+    if first is None or version is None:
+        raise RuntimeError("the demo plan drew nothing or the default scorecard is missing")
+    _sections, criteria = scorecards.sections_and_criteria(session, saved_id(version))
     ratings = [
-        ev.RatingInput(criterion_id=c.id, value=c.scale_enum.max - 1 if i in (1, 3, 6) else c.scale_enum.max)
+        ev.RatingInput(
+            criterion_id=saved_id(c), value=c.scale_enum.max - 1 if i in (1, 3, 6) else c.scale_enum.max
+        )
         for i, c in enumerate(criteria)
     ]
     ratings[0].comment = "开场白规范，结束语可以更主动。"

@@ -77,7 +77,11 @@ def spearman(xs: Sequence[float | None], ys: Sequence[float | None]) -> tuple[fl
     """
     if len(xs) != len(ys):
         raise ValueError(f"xs and ys differ in length ({len(xs)} != {len(ys)})")
-    pairs = [(float(x), float(y)) for x, y in zip(xs, ys, strict=True) if not _missing(x) and not _missing(y)]
+    pairs = [
+        (float(x), float(y))
+        for x, y in zip(xs, ys, strict=True)
+        if x is not None and y is not None and not _missing(x) and not _missing(y)
+    ]
     n = len(pairs)
     if n < 3:
         return None, n
@@ -100,7 +104,9 @@ def krippendorff_alpha_interval(matrix: Sequence[Sequence[float | None]] | np.nd
     undefined then: the expected disagreement is 0).
     """
     data = np.array(
-        [[np.nan if _missing(v) else float(v) for v in row] for row in matrix], dtype=float, ndmin=2
+        [[np.nan if v is None or _missing(v) else float(v) for v in row] for row in matrix],
+        dtype=np.float64,
+        ndmin=2,
     )
     if data.size == 0 or data.shape[0] < 2:
         return None
@@ -167,7 +173,7 @@ def calibration_results(
     for grader, by_interaction in ratings_by_grader.items():
         for interaction_id, by_criterion in by_interaction.items():
             for criterion_id, c in by_criterion.items():
-                if not _missing(c):
+                if c is not None and not _missing(c):
                     values[(interaction_id, criterion_id)][grader] = float(c)
 
     consensus: dict[Unit, float] = {}
@@ -188,13 +194,13 @@ def calibration_results(
         if grader == expert:
             continue
         diffs: list[float] = []
-        by_criterion: dict[CriterionId, list[float]] = defaultdict(list)
+        diffs_by_criterion: dict[CriterionId, list[float]] = defaultdict(list)
         for unit, target in consensus.items():
             own = values[unit].get(grader)
             if own is None:
                 continue
             diffs.append(own - target)
-            by_criterion[unit[1]].append(own - target)
+            diffs_by_criterion[unit[1]].append(own - target)
         deviation = _mean([abs(d) for d in diffs]) if diffs else None
         graders.append(
             GraderDeviation(
@@ -203,8 +209,8 @@ def calibration_results(
                 bias=_mean(diffs) if diffs else None,
                 n_units=len(diffs),
                 flagged=deviation is not None and deviation > threshold,
-                per_criterion={cid: _mean([abs(d) for d in ds]) for cid, ds in by_criterion.items()},
-                per_criterion_bias={cid: _mean(ds) for cid, ds in by_criterion.items()},
+                per_criterion={cid: _mean([abs(d) for d in ds]) for cid, ds in diffs_by_criterion.items()},
+                per_criterion_bias={cid: _mean(ds) for cid, ds in diffs_by_criterion.items()},
             )
         )
 

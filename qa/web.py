@@ -1,11 +1,37 @@
-"""Small helpers shared by the qa views and API (request-level configuration)."""
+"""What every qa room's pages and API share: the two blueprints the rooms add their routes to, template
+filters, request-level configuration (time zone, ticket pattern) and loading by id.
+
+One page blueprint for every room (endpoint ``qa.*``) keeps one template folder, ``qa/templates/qa/``,
+with a sub-folder per room: Flask searches every blueprint's template folder in one flat namespace, so
+per-room blueprints would buy nothing but longer endpoint names. Routes carry their full path because the
+rooms' URLs do not share one prefix (``/qa/...``, ``/tickets/...``).
+"""
 
 from __future__ import annotations
 
-from datetime import date, tzinfo
+from datetime import date, datetime, tzinfo
+from functools import cache
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from flask import current_app
+from flask import Blueprint, Flask, abort, current_app, has_app_context, has_request_context, url_for
+from sqlmodel import col, select
+from werkzeug.routing import MapAdapter
+
+from portal.api import ApiError
+from portal.auth import current_actor
+from portal.db import get_session
+from portal.models import User, UserRole
+from qa.scorecards.scoring import format_score
+
+# Import name "qa", not this module: templates/ and static/ are found relative to the qa package.
+bp = Blueprint("qa", "qa", template_folder="templates", static_folder="static", static_url_path="/qa/static")
+api_bp = Blueprint("qa_api", __name__, url_prefix="/api/v1")
+
+NULLABLE_STR = {"type": "string", "nullable": True}
+ID_PARAM = [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}]
+
+T = TypeVar("T")
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 
@@ -23,3 +49,96 @@ def local_today() -> date:
     from portal.timeutil import utcnow
 
     return utcnow().astimezone(qa_timezone()).date()
+
+
+@bp.app_template_filter("qa_score")
+def _qa_score(value: float | None) -> str:
+    return format_score(value)
+
+
+@bp.app_template_filter("qa_local")
+def _qa_local(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    return value.astimezone(qa_timezone()).strftime(fmt) if value else "—"
+
+
+def signed_in() -> User:
+    """The user of a request that passed ``login_required`` / ``role_required`` (never None there)."""
+    user = current_actor()
+    if user is None:
+        abort(401)
+    return user
+
+
+def page_link(endpoint: str, **values: Any) -> str:
+    """The site-relative link of a qa page, for notifications.
+
+    Services write notifications and may run outside a request or even outside an app context (the CLI,
+    seeders, tests holding only a database session); ``url_for`` needs a request (or ``SERVER_NAME``), so
+    outside one the path is built from the URL map of the qa blueprint alone."""
+    if has_request_context():
+        return url_for(endpoint, **values)
+    if has_app_context():
+        return current_app.url_map.bind("localhost").build(endpoint, values)
+    return _links().build(endpoint, values)
+
+
+@cache
+def _links() -> MapAdapter:
+    links = Flask("qa_links")  # only its URL map is used: every room's routes are on ``bp`` by now
+    links.register_blueprint(bp)
+    return links.url_map.bind("localhost")
+
+
+def get_or_404(model: type[T], object_id: int) -> T:
+    """For pages: the row, or the 404 page."""
+    obj = get_session().get(model, object_id)
+    if obj is None:
+        abort(404)
+    return obj
+
+
+def api_get_or_404(model: type[T], object_id: int, what: str) -> T:
+    """For the API: the row, or a 404 in the standard error body that names what was missing."""
+    obj = get_session().get(model, object_id)
+    if obj is None:
+        raise ApiError(404, f"{what} {object_id} not found")
+    return obj
+
+
+def users_with_role(role: str) -> list[User]:
+    session = get_session()
+    return list(
+        session.exec(
+            select(User)
+            .join(UserRole, col(UserRole.user_id) == col(User.id))
+            .where(col(UserRole.role) == role, col(User.is_active).is_(True))
+            .order_by(col(User.username))
+        ).unique()
+    )
+
+
+def parse_date(value: Any, name: str) -> date | None:
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str):
+        raise ApiError(400, f"{name} must be a date (YYYY-MM-DD)", details={"field": name})
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ApiError(400, f"{name} must be a date (YYYY-MM-DD)", details={"field": name}) from None
+
+
+def str_list(value: Any, name: str) -> list[str]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ApiError(400, f"{name} must be a list of strings", details={"field": name})
+    return value
+
+
+def opt_int(value: Any, name: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ApiError(400, f"{name} must be a whole number or null", details={"field": name})
+    return value

@@ -47,7 +47,7 @@ def unlink_ticket(article_id: int, ticket_id: str):
     article_or_404(article_id)
     # The ticket page posts back=ticket so that the reader returns there; any other value means the article.
     if request.form.get("back") == "ticket":
-        back = url_for("loop.ticket", ticket_id=ticket_id)
+        back = url_for("qa.ticket", ticket_id=ticket_id)
     else:
         back = url_for("articles.view", article_id=article_id)
     try:

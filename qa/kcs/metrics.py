@@ -15,7 +15,8 @@ from sqlmodel import Session, col, or_, select
 
 from articles import queries
 from articles.models import TicketLink
-from qa.models import Evaluation, EvaluationStatus, Interaction
+from qa.evaluations.models import Evaluation, EvaluationStatus
+from qa.interactions.models import Interaction
 
 PERIODS = (7, 30, 90, 365)
 

@@ -8,7 +8,7 @@ from portal.auth import role_required
 from portal.db import get_session
 from portal.models import Role
 from qa.kcs import metrics
-from qa.queries import usernames
+from qa.labels import usernames
 
 bp = Blueprint("kcs", __name__, template_folder="templates")
 

@@ -7,9 +7,9 @@ from datetime import datetime
 from sqlmodel import Session
 
 from portal.models import User
-from qa import evaluations as ev
-from qa import scorecards
+from qa.evaluations import services as ev
 from qa.models import Evaluation, Interaction, ScorecardVersion
+from qa.scorecards import services as scorecards
 
 
 def criteria_by_name(db: Session, version: ScorecardVersion) -> dict[str, int]:

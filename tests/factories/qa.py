@@ -8,9 +8,10 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel import Session
 
 from portal.models import User
-from qa import plans, scorecards
 from qa.models import Interaction, Scorecard, ScorecardVersion, TranscriptTurn
-from qa.scorecard_input import CriterionInput, ScorecardInput, SectionInput
+from qa.sampling import services as plans
+from qa.scorecards import services as scorecards
+from qa.scorecards.input import CriterionInput, ScorecardInput, SectionInput
 
 _seq = itertools.count(1)
 BASE_TIME = datetime(2024, 11, 20, 2, 0, tzinfo=UTC)  # Wednesday 10:00 in Asia/Shanghai

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
-from qa.loop.models import CalibrationRating, CalibrationSession
+from qa.models import CalibrationRating, CalibrationSession
 from tests.factories import criteria_by_name, make_interaction, make_user
 
 

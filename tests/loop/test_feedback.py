@@ -10,8 +10,7 @@ from sqlmodel import select
 from portal.models import AuditLog
 from portal.notifications import Notification
 from portal.timeutil import utcnow
-from qa.loop.models import Dispute, ScoreHistory
-from qa.models import Evaluation
+from qa.models import Dispute, Evaluation, ScoreHistory
 from tests.factories import criteria_by_name, make_evaluation, make_interaction
 
 

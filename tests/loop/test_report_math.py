@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from qa.loop import report_math as rm
+from qa.reports import figures as rm
 
 R = rm.CriterionRating
 

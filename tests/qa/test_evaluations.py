@@ -10,8 +10,8 @@ import pytest
 from sqlmodel import func, select
 
 from portal.notifications import Notification
-from qa import scorecards
 from qa.models import Evaluation, EvaluationRating, Interaction, SampleItem, SamplingPlan
+from qa.scorecards import services as scorecards
 from qa.seed import seed_default
 from tests.factories import make_interaction, make_scorecard, make_user
 

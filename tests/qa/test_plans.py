@@ -7,10 +7,10 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import func, select
 
-from qa import evaluations as ev
-from qa import plans
+from qa.evaluations import services as ev
 from qa.models import Evaluation, SampleItem, SamplingPlan
-from qa.sampling import margin_of_error
+from qa.sampling import services as plans
+from qa.sampling.draw import margin_of_error
 from tests.factories import make_interaction, make_plan, make_scorecard, make_user
 from tests.factories.qa import BASE_TIME
 

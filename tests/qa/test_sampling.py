@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qa.sampling import (
+from qa.sampling.draw import (
     Z_95,
     AlwaysInclude,
     Candidate,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlmodel import func, select
 
-from qa import evaluations as ev
-from qa import scorecards
+from qa.evaluations import services as ev
 from qa.models import Evaluation, Scorecard, ScorecardCriterion, ScorecardVersion
+from qa.scorecards import services as scorecards
 from qa.seed import seed_default
 from tests.factories import make_interaction, make_scorecard, make_user
 from tests.factories.qa import scorecard_input

@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from qa.scoring import (
+from qa.scorecards.scoring import (
     CriterionSpec,
     RatingError,
     Scale,

@@ -110,33 +110,33 @@ POLICY: dict[str, str | tuple[str, ...]] = {
     "qa_api.create_evaluation": QA,
     "qa_api.get_evaluation": LOGIN,  # object rule as for qa.evaluation_view
     # quality loop (DESIGN §3): agents answer their own evaluations, leads arbitrate, QA calibrates
-    "loop.my_evaluations": AGENT,
-    "loop.feedback": LOGIN,  # object rule: the evaluated agent, QA and leads only (IDOR tests)
-    "loop.acknowledge": LOGIN,  # object rule as for loop.feedback
-    "loop.dispute": LOGIN,  # object rule as for loop.feedback
-    "loop.resolve": LEAD,
-    "loop.disputes": LEAD,
-    "loop.bulletin": LEAD,
-    "loop.reports_page": ("lead", "qa"),
-    "loop.reports_csv": ("lead", "qa"),
-    "loop.reports_xlsx": ("lead", "qa"),
-    "loop.calibrations": ("lead", "qa"),
-    "loop.calibration": ("lead", "qa"),
-    "loop.calibration_rate": ("lead", "qa"),
-    "loop.calibration_new": QA,
-    "loop.calibration_close": QA,
+    "qa.my_evaluations": AGENT,
+    "qa.feedback": LOGIN,  # object rule: the evaluated agent, QA and leads only (IDOR tests)
+    "qa.acknowledge": LOGIN,  # object rule as for qa.feedback
+    "qa.dispute": LOGIN,  # object rule as for qa.feedback
+    "qa.resolve": LEAD,
+    "qa.disputes": LEAD,
+    "qa.bulletin": LEAD,
+    "qa.reports_page": ("lead", "qa"),
+    "qa.reports_csv": ("lead", "qa"),
+    "qa.reports_xlsx": ("lead", "qa"),
+    "qa.calibrations": ("lead", "qa"),
+    "qa.calibration": ("lead", "qa"),
+    "qa.calibration_rate": ("lead", "qa"),
+    "qa.calibration_new": QA,
+    "qa.calibration_close": QA,
     "kcs.dashboard": LEAD,
-    "loop.ticket": LOGIN,  # must show an agent only what that agent may see of the ticket
-    "loop.ticket_lookup": LOGIN,
-    "loop_api.acknowledge": LOGIN,
-    "loop_api.dispute": LOGIN,
-    "loop_api.resolve": LEAD,
-    "loop_api.api_create_calibration": QA,
-    "loop_api.api_get_calibration": ("lead", "qa"),
-    "loop_api.api_calibration_ratings": ("lead", "qa"),
-    "loop_api.api_close_calibration": QA,
-    "loop_api.api_iqs": ("lead", "qa"),
-    "loop_api.ticket": LOGIN,
+    "qa.ticket": LOGIN,  # must show an agent only what that agent may see of the ticket
+    "qa.ticket_lookup": LOGIN,
+    "qa_api.acknowledge": LOGIN,
+    "qa_api.dispute": LOGIN,
+    "qa_api.resolve": LEAD,
+    "qa_api.api_create_calibration": QA,
+    "qa_api.api_get_calibration": ("lead", "qa"),
+    "qa_api.api_calibration_ratings": ("lead", "qa"),
+    "qa_api.api_close_calibration": QA,
+    "qa_api.api_iqs": ("lead", "qa"),
+    "qa_api.ticket": LOGIN,
 }
 
 

@@ -1,0 +1,1 @@
+"""Calibration sessions: several graders score the same interactions blind, then the agreement is measured."""

@@ -1,0 +1,1 @@
+"""Scorecards: versioned definitions, the score arithmetic, the default scorecard, their pages and API."""

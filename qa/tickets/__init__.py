@@ -1,0 +1,1 @@
+"""The ticket page: every interaction, visible evaluation and linked article of one ticket."""
