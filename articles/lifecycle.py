@@ -23,7 +23,7 @@ from portal.db import saved_id
 from portal.models import User
 from portal.notifications import notify
 from portal.timeutil import utcnow
-from search_index import changes
+from search_index import article_changed
 
 DEFAULT_REVIEW_DUE_DAYS = 180
 
@@ -58,7 +58,7 @@ def _done(
     session.flush()
     record(session, actor, f"article.{action}", "article", article.id, **audit)
     if reindex:
-        changes.article_changed(session, article.id)
+        article_changed(session, article.id)
     return article
 
 

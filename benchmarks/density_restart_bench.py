@@ -33,8 +33,8 @@ def load_vectors(instance: Path) -> tuple[str, list[int], np.ndarray]:
     from sqlmodel import Session, create_engine
 
     from portal.config import load_config
-    from search_index.semantic import load_model
-    from search_index.vector_rows import read_vectors
+    from search_index.semantic.model import load_model
+    from search_index.semantic.vector_rows import read_vectors
 
     embedder, reason = load_model("use")
     if embedder is None:
@@ -48,7 +48,7 @@ def load_vectors(instance: Path) -> tuple[str, list[int], np.ndarray]:
 def edited(ids: list[int], rows: np.ndarray, edits: int, seed: int) -> tuple[list[int], np.ndarray]:
     """``edits`` rewritten articles, ``edits // 2`` deleted and ``edits // 2`` new near-duplicates, as the
     float16 rows a worker would read from the database (unchanged rows keep their bytes)."""
-    from search_index.matrix import normalize_rows
+    from search_index.semantic.matrix import normalize_rows
 
     rng = np.random.default_rng(seed)
     out = rows.copy()
@@ -72,8 +72,9 @@ def main() -> None:
     args = parser.parse_args()
     if not (args.instance / "load-ready.json").exists():
         sys.exit(f"{args.instance} is not prepared: run benchmarks/load.py once")
-    from search_index.density_store import density_file, warm_with_stored_densities
-    from search_index.matrix import VectorMatrix
+    from search_index.semantic.density_store import density_file
+    from search_index.semantic.matrix import VectorMatrix
+    from search_index.semantic.warmup import warm_with_stored_densities
 
     model, ids, rows = load_vectors(args.instance)
     print(f"{len(ids)} vectors of {model}")
@@ -122,7 +123,9 @@ def main() -> None:
 
 def exact_densities(matrix, sample: list[int]) -> dict[int, float]:
     """The mean cosine to the k nearest other rows, every row scored in full (float32)."""
-    from search_index.density import DENSITY_NEIGHBOURS
+    from search_index import DEFAULT_RANKING
+
+    DENSITY_NEIGHBOURS = DEFAULT_RANKING.density_neighbours
 
     ids = matrix.ids
     rows = np.array([matrix.get(i) for i in ids], dtype=np.float32)

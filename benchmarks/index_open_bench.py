@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 OPEN_ONCE = """
 import json, sys, time
 sys.path.insert(0, {root!r})
-from search_index.index import SearchIndex
+from search_index.lexical.index import SearchIndex
 started = time.perf_counter()
 ix = SearchIndex({index!r})
 ix.refresh(force=True)
@@ -49,7 +49,7 @@ def open_in_fresh_process(index: Path) -> float:
 
 
 def generation_switch(index: Path, repeat: int) -> dict:
-    from search_index.index import SearchIndex
+    from search_index.lexical.index import SearchIndex
 
     ix = SearchIndex(index)
     dev = queries()[:50]

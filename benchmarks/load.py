@@ -252,7 +252,7 @@ def wait_for_vectors(server_log: Path, offset: int, workers: int, timeout: float
     """Workers load the model and the vectors in the background and search lexically meanwhile: measure
     only once every worker has them, so the single-user and the loaded phases search the same way (and,
     when the learned fusion is served, once every worker has computed its articles' neighbour densities)."""
-    from search_index.learned_fusion import load_model
+    from search_index.ranking.learned import load_model
 
     ready = ["article vector(s) loaded"]
     if load_model() is not None:

@@ -52,7 +52,7 @@ def _portal_semantic(articles: list[dict], lang: str, workdir: Path) -> sb.Engin
     ix, lex_secs = sb.build_portal_engine(articles, workdir / "portal-index")
     from articles.search.runtime import iter_documents, load_documents
     from portal.db import get_engine
-    from search_index.vectors import VectorStore
+    from search_index.semantic.vectors import VectorStore
 
     before = sb._rss_kb()
     t0 = time.perf_counter()

@@ -163,8 +163,8 @@ def build_portal_engine(articles: list[dict], index_dir: str | os.PathLike) -> t
     from articles.importing import import_articles
     from articles.search.runtime import get_search_engine
     from portal.db import get_engine, session_scope
-    from search_index import changes
-    from search_index.sync import rebuild_procs
+    from search_index.sync import changes
+    from search_index.sync.catchup import rebuild_procs
 
     home = index_dir.parent / f"{index_dir.name}-portal"
     home.mkdir(parents=True, exist_ok=True)
@@ -286,8 +286,9 @@ def _bm25s(articles: list[dict], lang: str, workdir: Path) -> Engine:
 def _register_semantic_rows() -> None:
     """Add ``semantic`` and ``fused`` rows when the semantic modules are part of the tree."""
     try:
-        from search_index import fusion, semantic
-        from search_index.matrix import VectorMatrix
+        from search_index.ranking import fusion
+        from search_index.semantic import model as semantic
+        from search_index.semantic.matrix import VectorMatrix
     except ImportError:
         return
 
@@ -363,7 +364,7 @@ def _rss_kb(kind: str = "VmRSS") -> int:
 
 def worker_probe(index_dir: str, queries_path: str, n: int) -> dict:
     """Run inside a fresh process: open the index like a worker, serve ``n`` queries, report memory."""
-    from search_index.index import SearchIndex
+    from search_index.lexical.index import SearchIndex
 
     base = _rss_kb()
     ix = SearchIndex(index_dir)

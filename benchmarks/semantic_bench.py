@@ -38,9 +38,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from search_index import fusion  # noqa: E402
-from search_index.matrix import VectorMatrix  # noqa: E402
-from search_index.semantic import article_text, load_embedder  # noqa: E402
+from search_index.ranking import fusion  # noqa: E402
+from search_index.semantic.matrix import VectorMatrix  # noqa: E402
+from search_index.semantic.model import article_text, load_embedder  # noqa: E402
 
 BENCH = Path(os.environ.get("PORTAL_BENCH_DIR", ROOT.parent / "shared" / "bench"))
 OUT = ROOT / "benchmarks" / "out"
@@ -170,7 +170,7 @@ class ProjectLexical:
     name = "project-searchindex"
 
     def build(self, docs: list[dict]) -> None:
-        from search_index.index import SearchIndex
+        from search_index.lexical.index import SearchIndex
 
         self._tmp = tempfile.TemporaryDirectory(prefix="searchindex-")
         self.index = SearchIndex(self._tmp.name)

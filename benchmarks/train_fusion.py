@@ -67,9 +67,9 @@ def collect(workdir: Path, model: str, whoosh: bool = False):
     import portal  # noqa: F401  (first: it imports every package in dependency order)
     from articles.search.runtime import iter_documents, load_documents
     from portal.db import get_engine
-    from search_index import hybrid
-    from search_index.learned_fusion import LEARNED_DEPTH
-    from search_index.vectors import VectorStore
+    from search_index.ranking import pipeline as hybrid
+    from search_index.ranking.learned import LEARNED_DEPTH
+    from search_index.semantic.vectors import VectorStore
 
     articles, queries = sb.load_dataset("zh", scale=False)
     ix, _secs = sb.build_portal_engine(articles, workdir / "portal-index")
@@ -122,7 +122,7 @@ def collect(workdir: Path, model: str, whoosh: bool = False):
 def fit(rows: list[dict]):
     import lightgbm as lgb
 
-    from search_index.learned_fusion import FEATURES
+    from search_index.ranking.learned import FEATURES
 
     X = np.vstack([r["X"] for r in rows])
     y = np.concatenate([[int(i in r["relevant"]) for i in r["ids"]] for r in rows])
@@ -165,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import shutil
 
-    from search_index.learned_fusion import DEFAULT_MODEL_PATH, FEATURES, TreeEnsemble
+    from search_index.ranking.learned import DEFAULT_MODEL_PATH, FEATURES, TreeEnsemble
 
     workdir = Path(args.workdir).resolve()
     shutil.rmtree(workdir, ignore_errors=True)

@@ -20,7 +20,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from search_bench import as_portal_docs, load_dataset  # noqa: E402
 
-from search_index import index as ixmod  # noqa: E402
+from search_index.lexical import index as ixmod  # noqa: E402
 
 CACHE = ROOT / "benchmarks" / "out" / "cache"
 

@@ -25,16 +25,15 @@ access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(L)s "%(a)s"'
 
 def preload_shared() -> str:
     """Load what every worker holds read-only (see the module docstring); returns what was loaded."""
-    from search_index.analyzer import warm_up
-    from search_index.semantic import load_model
+    from search_index import preload_shared_models
 
-    warm_up()
+    preload_shared_models()
     # The setting the workers' app will read, so the model they ask for is the one already loaded.
     setting = semantic_setting().strip().lower()
     if setting in FORK_SAFE_MODELS:
         # The same cache the workers' VectorStore asks (keyed by the setting): they find the model loaded.
         # A model that cannot load is reported by each worker as before (admin page, lexical search).
-        load_model(setting)
+        preload_shared_models(setting)
         return f"jieba's dictionary, semantic model {setting!r}"
     return "jieba's dictionary"
 

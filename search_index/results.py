@@ -8,9 +8,9 @@ from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .query import AnalyzedQuery
-from .schema import STATUSES, external_id, norm_key
-from .snippets import clean_text, make_snippet, render
+from search_index.lexical.query import AnalyzedQuery
+from search_index.lexical.schema import STATUSES, external_id, norm_key
+from search_index.lexical.snippets import clean_text, make_snippet, render
 
 log = logging.getLogger(__name__)
 

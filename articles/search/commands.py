@@ -11,8 +11,7 @@ from sqlmodel import Session, func, select
 
 from articles.search.runtime import get_search_engine
 from portal.db import get_engine
-from search_index.service import search_articles
-from search_index.sync import rebuild_procs
+from search_index import rebuild_procs, search_articles
 
 _NO_SYNC = "this search engine has no database to index from"
 MAX_IDS_SHOWN = 50

@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from portal.audit import record
 from portal.models import User
-from search_index.service import (
+from search_index import (
     SYNONYMS_KEY,
     USERDICT_KEY,
     parse_user_words,

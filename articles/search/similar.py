@@ -1,7 +1,7 @@
 """'Similar articles' on the article page and 'possible duplicates' on the article form and the review page.
 
-Both come from this worker's vector matrix (:mod:`search_index.vectors`) and the model's cosine thresholds
-(:func:`search_index.fusion.thresholds_for`).  Computed server-side while the page renders, through the
+Both come from this worker's vector matrix and the model's cosine thresholds
+(:meth:`search_index.SearchEngine.similar_articles` and ``possible_duplicates``).  Computed server-side while the page renders, through the
 template global ``semantic_panel``; ``GET /search/duplicates`` serves the same list as JSON for the form's
 as-you-type check.  With semantic search off or failed, the panel is simply empty.
 """
@@ -73,11 +73,9 @@ def _described(
 def similar_articles(article_id: int) -> list[dict[str, Any]]:
     """Published articles (not itself) with cosine >= the model's 'similar' threshold, best first."""
     engine = get_search_engine()
-    vectors = engine.vectors
-    if vectors is None or not vectors.enabled:
+    if not engine.semantic_enabled:
         return []
-    similar, _dup = vectors.thresholds()
-    return _described(engine, vectors.similar(int(article_id), 4 * SHOW, similar), ("published",))
+    return _described(engine, engine.similar_articles(int(article_id), 4 * SHOW), ("published",))
 
 
 def _opens_for(session: Session, actor: User | None) -> Callable[[Any, str], bool]:
@@ -100,12 +98,10 @@ def possible_duplicates(
     """Articles whose vector is within the 'duplicate' threshold of a draft's title (and scenario) that
     ``viewer`` may open (published ones, and work in review that is theirs or, for a lead, anyone's)."""
     engine = get_search_engine()
-    vectors = engine.vectors
-    if vectors is None or not vectors.enabled:
+    if not engine.semantic_enabled:
         return []
-    _sim, duplicate = vectors.thresholds()
     doc = {"title": (title or "")[:MAX_TEXT], "scenario": (scenario or "")[:MAX_TEXT]}
-    hits = vectors.similar_to_text(doc, 4 * SHOW, duplicate, exclude=[exclude] if exclude else ())
+    hits = engine.possible_duplicates(doc, 4 * SHOW, exclude=[exclude] if exclude else ())
     return _described(engine, hits, DUPLICATE_STATUSES, _opens_for(get_session(), viewer))
 
 

@@ -13,7 +13,7 @@ from articles.search.services import SettingsInvalid, current_settings, save_sea
 from portal.auth import actor_roles, current_actor, role_required
 from portal.db import after_commit, get_session
 from portal.models import Role
-from search_index.service import can_include_unpublished, record_click, search_articles
+from search_index import bundled_synonym_rules, can_include_unpublished, record_click, search_articles
 
 bp = Blueprint("search", __name__, template_folder="templates")
 
@@ -116,8 +116,6 @@ def synonyms():
             return redirect(url_for("search.synonyms"))
     elif request.method == "POST":
         status = 400
-    from search_index.synonyms import default_synonyms
-
     search_engine = get_search_engine()
     vectors = search_engine.vectors
     return render_template(
@@ -125,6 +123,6 @@ def synonyms():
         fusion=search_engine.fusion_model,
         form=form,
         errors=errors,
-        bundled_rules=len(default_synonyms().rules),
+        bundled_rules=bundled_synonym_rules(),
         semantic=vectors.status() if vectors is not None else {"state": "off", "setting": "off"},
     ), status

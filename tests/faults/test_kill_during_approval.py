@@ -28,7 +28,7 @@ from urllib.parse import quote
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from search_index.sync import CURSOR_FILE, LOCK_FILE
+from search_index.sync.catchup import CURSOR_FILE, LOCK_FILE
 from tests.factories import make_token, make_user
 from tests.factories.articles import make_article
 from tests.serving import PORTAL, call, healthy, serve, wait, worker_pids

@@ -60,7 +60,7 @@ def test_the_master_never_loads_a_model_that_does_not_survive_fork(monkeypatch):
     import gc
 
     from portal import gunicorn_conf
-    from search_index import semantic
+    from search_index.semantic import model as semantic
 
     loaded = []
     monkeypatch.setattr(semantic, "load_model", lambda setting: loaded.append(setting) or (None, ""))

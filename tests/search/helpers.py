@@ -29,7 +29,7 @@ def engine(app):
 def indexed_ids(app) -> set:
     eng = engine(app)
     eng.index.refresh(force=True)
-    from search_index.sync import empty_safe
+    from search_index.sync.catchup import empty_safe
 
     return set(empty_safe(eng.index, eng.index.all_doc_hashes, {}))
 

@@ -9,11 +9,11 @@ from sqlalchemy import event, update
 
 from articles.search.runtime import iter_documents, load_documents
 from portal.db import get_engine
-from search_index import changes
-from search_index.changes import CHANGE_RETENTION, prune_changes
-from search_index.index import SearchIndex
+from search_index.lexical.index import SearchIndex
 from search_index.models import SearchChange
-from search_index.sync import IndexSync
+from search_index.sync import changes
+from search_index.sync.catchup import IndexSync
+from search_index.sync.changes import CHANGE_RETENTION, prune_changes
 from tests.search.helpers import change_rows, engine, people, published
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import replace
 
 import pytest
 
-from search_index import hybrid
-from search_index.learned_fusion import FEATURES, TreeEnsemble
-from search_index.service import search_articles
+from search_index import search_articles
+from search_index.ranking import pipeline as hybrid
+from search_index.ranking.learned import FEATURES, TreeEnsemble
 from tests.factories import make_article
 from tests.search.helpers import engine, people, published
 
@@ -97,7 +98,7 @@ def test_a_failing_model_falls_back_to_the_weighted_sum(app, db, monkeypatch, ca
     monkeypatch.setattr(broken, "predict", fail)
     monkeypatch.setattr(engine(app), "fusion_model", broken)
     monkeypatch.setattr(hybrid, "_failed_once", threading.Event())
-    caplog.set_level(logging.ERROR, logger="search_index.hybrid")
+    caplog.set_level(logging.ERROR, logger="search_index.ranking.pipeline")
     assert _titles(app, db, "退款") == weighted
     assert "learned fusion failed" in caplog.text
     assert engine(app).vectors.enabled  # the semantic side stays on
@@ -122,7 +123,7 @@ def test_the_model_reorders_only_the_top_of_the_weighted_sum(app, db, monkeypatc
     _corpus(db)
     monkeypatch.setattr(engine(app), "fusion_model", None)
     weighted = _titles(app, db, "退款")
-    monkeypatch.setattr(hybrid, "LEARNED_DEPTH", 1)
+    monkeypatch.setattr(engine(app), "ranking", replace(engine(app).ranking, learned_depth=1))
     monkeypatch.setattr(engine(app), "fusion_model", _longest_title_first())
     outcome = search_articles(db, engine(app), "退款", actor_roles=("agent",))
     # One candidate re-ordered is no re-ordering: below it the weighted order stands, scores still fall.

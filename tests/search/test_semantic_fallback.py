@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from search_index import semantic
-from search_index.matrix import VectorMatrix
-from search_index.service import search_articles
+from search_index import search_articles
+from search_index.semantic import model as semantic
+from search_index.semantic.matrix import VectorMatrix
 from tests.search.helpers import engine, people, published
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")

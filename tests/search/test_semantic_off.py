@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlmodel import select
 
+from search_index import search_articles
 from search_index.models import SearchVector
-from search_index.service import search_articles
 from tests.search.helpers import engine, people, published
 
 

@@ -7,8 +7,8 @@ from sqlalchemy import event
 from sqlmodel import select
 
 from articles import lifecycle
+from search_index import search_articles
 from search_index.models import SearchVector
-from search_index.service import search_articles
 from tests.factories import make_article
 from tests.search.helpers import engine, people, published
 
@@ -114,7 +114,7 @@ def test_missing_vectors_are_computed_lazily(app, db):
     assert len(vectors.matrix) == 0
     # Searching still works (lexically) and schedules the hits without vectors.
     assert art.id in _ids(app, db, "电子发票")
-    assert art.id in vectors._lazy
+    assert art.id in vectors.pending
     vectors.drain()
     assert art.id in vectors.matrix and art.id in _rows(db)
 
@@ -122,7 +122,7 @@ def test_missing_vectors_are_computed_lazily(app, db):
 def test_other_workers_read_stored_vectors(app, db):
     from articles.search.runtime import iter_documents, load_documents
     from portal.db import get_engine
-    from search_index.vectors import VectorStore
+    from search_index.semantic.vectors import VectorStore
 
     _agent, _lead, _admin, articles = _corpus(db)
     other = VectorStore(get_engine(app), load_documents, iter_documents, "use", background=False)
@@ -138,7 +138,7 @@ def test_a_worker_loads_stored_vectors_and_skips_damaged_rows(app, db):
 
     from articles.search.runtime import iter_documents, load_documents
     from portal.db import get_engine
-    from search_index.vectors import VectorStore
+    from search_index.semantic.vectors import VectorStore
 
     _agent, _lead, _admin, articles = _corpus(db)
     rows = _rows(db)
@@ -165,7 +165,7 @@ def test_catch_up_before_a_search_only_reads_the_database(app, db):
     same request.  It reads the stored rows and leaves embedding and writing to the background."""
     from articles.search.runtime import iter_documents, load_documents
     from portal.db import get_engine
-    from search_index.vectors import VectorStore
+    from search_index.semantic.vectors import VectorStore
 
     agent, lead, _admin, articles = _corpus(db)
     other = VectorStore(get_engine(app), load_documents, iter_documents, "use", background=False)
@@ -193,7 +193,7 @@ def test_catch_up_before_a_search_only_reads_the_database(app, db):
         assert writes == [] and embeds == []
         assert stored.id in other.matrix  # read from the row its author's worker stored
         assert articles["refund"].id not in other.matrix
-        assert unstored.id not in other.matrix and unstored.id in other._lazy
+        assert unstored.id not in other.matrix and unstored.id in other.pending
         other.drain()  # the background thread's work
         assert unstored.id in other.matrix and unstored.id in _rows(db)
         assert len(embeds) == 1
@@ -259,7 +259,7 @@ def test_a_search_during_the_start_up_load_does_not_wait_for_it(app, db):
 
     from articles.search.runtime import iter_documents, load_documents
     from portal.db import get_engine
-    from search_index.vectors import VectorStore
+    from search_index.semantic.vectors import VectorStore
 
     _agent, _lead, _admin, articles = _corpus(db)
     unstored = articles["invoice"].id
@@ -284,16 +284,16 @@ def test_a_search_during_the_start_up_load_does_not_wait_for_it(app, db):
     done.set()
     holder.join(10)
     asked.join(10)
-    assert finished_while_loading and store._lazy == set()
+    assert finished_while_loading and store.pending == set()
     store.load()
     store.note_missing(ids)  # once loaded, a hit without a vector is scheduled again
-    assert store._lazy == {unstored}
+    assert store.pending == {unstored}
 
 
 def test_a_worker_loads_the_model_in_the_background(app, db):
     from articles.search.runtime import iter_documents, load_documents
     from portal.db import get_engine
-    from search_index.vectors import VectorStore
+    from search_index.semantic.vectors import VectorStore
 
     _agent, _lead, _admin, articles = _corpus(db)
     store = VectorStore(get_engine(app), load_documents, iter_documents, "use", background=False, eager=False)
@@ -309,7 +309,7 @@ def test_start_up_computes_the_neighbour_densities_when_asked(app, db):
     do not pay for their candidates' densities."""
     from articles.search.runtime import iter_documents, load_documents
     from portal.db import get_engine
-    from search_index.vectors import VectorStore
+    from search_index.semantic.vectors import VectorStore
 
     _agent, _lead, _admin, articles = _corpus(db)
     store = VectorStore(get_engine(app), load_documents, iter_documents, "use", background=False, eager=False)
@@ -326,8 +326,8 @@ def test_a_restarted_worker_reuses_the_stored_densities(app, db, tmp_path, caplo
     (edits in between: tests/search_index/test_density_store.py)."""
     from articles.search.runtime import iter_documents, load_documents
     from portal.db import get_engine
-    from search_index.density_store import density_file
-    from search_index.vectors import VectorStore
+    from search_index.semantic.density_store import density_file
+    from search_index.semantic.vectors import VectorStore
 
     _agent, _lead, _admin, articles = _corpus(db)
     ids = {a.id for a in articles.values()}
@@ -339,12 +339,12 @@ def test_a_restarted_worker_reuses_the_stored_densities(app, db, tmp_path, caplo
         store.start_in_background(lambda: list(ids), warm_densities=True, density_dir=tmp_path).join(60)
         return store
 
-    with caplog.at_level("INFO", logger="search_index.vectors"):
+    with caplog.at_level("INFO", logger="search_index.semantic"):
         first = start()
     assert density_file(tmp_path, first.model_name).exists()
     assert f"densities of {len(ids)} article(s) computed, 0 reused" in caplog.text
     caplog.clear()
-    with caplog.at_level("INFO", logger="search_index.vectors"):
+    with caplog.at_level("INFO", logger="search_index.semantic"):
         second = start()
     assert f"densities of 0 article(s) computed, {len(ids)} reused" in caplog.text
     assert second.matrix.densities(ids) == pytest.approx(first.matrix.densities(ids), abs=1e-6)
@@ -364,9 +364,9 @@ def test_e5_floors_differ_for_chinese_and_other_queries(app):
 
     from articles.search.runtime import iter_documents, load_documents
     from portal.db import get_engine
-    from search_index.fusion import min_cosine
-    from search_index.matrix import VectorMatrix
-    from search_index.vectors import VectorStore
+    from search_index.ranking.fusion import min_cosine
+    from search_index.semantic.matrix import VectorMatrix
+    from search_index.semantic.vectors import VectorStore
 
     class FakeE5:
         name, dim = "e5-small-q4", 2
@@ -383,7 +383,7 @@ def test_e5_floors_differ_for_chinese_and_other_queries(app):
     store.matrix = VectorMatrix(2)
     for article_id, cosine in ((1, 0.95), (2, 0.88), (3, 0.80)):
         store.matrix.set(article_id, [cosine, math.sqrt(1 - cosine**2)])
-    assert [i for i, _c in store.search("花呗怎么还款", 10)] == [1]
-    assert [i for i, _c in store.search("how do I repay", 10)] == [1, 2]
+    assert [i for i, _c in store.queries.search("花呗怎么还款", 10)] == [1]
+    assert [i for i, _c in store.queries.search("how do I repay", 10)] == [1, 2]
     assert min_cosine("use-m3", "你好") == min_cosine("use-m3", "hello") == 0.35
     assert min_cosine("some-new-model", "你好") == 0.0  # no measured floor: nothing is cut

@@ -11,14 +11,14 @@ from articles import lifecycle, revisions
 from articles.search.runtime import get_search_engine, iter_documents, load_documents
 from portal import create_app
 from portal.db import get_engine
-from search_index import changes
-from search_index import sync as sync_module
-from search_index.analyzer import word_tokens
-from search_index.changes import LOOKBACK, Cursor
-from search_index.index import SearchIndex
+from search_index import SearchEngine, search_articles
+from search_index.lexical.analyzer import word_tokens
+from search_index.lexical.index import SearchIndex
 from search_index.models import SearchChange
-from search_index.service import SearchEngine, search_articles
-from search_index.sync import IndexSync, SyncBusy
+from search_index.sync import catchup as sync_module
+from search_index.sync import changes
+from search_index.sync.catchup import IndexSync, SyncBusy
+from search_index.sync.changes import LOOKBACK, Cursor
 from tests.factories import make_article
 from tests.search.helpers import change_rows, engine, indexed_ids, people, published
 

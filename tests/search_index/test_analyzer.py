@@ -1,7 +1,7 @@
 """Text analysis: normalisation, Chinese segmentation, English stemming, mixed text, user dictionary."""
 
-from search_index import analyzer
-from search_index.analyzer import (
+from search_index.lexical import analyzer
+from search_index.lexical.analyzer import (
     chinese_analyzer,
     cjk_bigrams,
     load_user_dictionary,
@@ -62,7 +62,7 @@ def test_user_dictionary_changes_segmentation():
 
 
 def test_latin_grams_match_split_joined_and_misspelt_english_words():
-    from search_index.analyzer import latin_grams
+    from search_index.lexical.analyzer import latin_grams
 
     assert latin_grams("Login") == ["#log", "logi", "ogin", "gin#"]
     assert latin_grams("花呗 的") == []  # Chinese text has no Latin grams

@@ -6,9 +6,10 @@ import time
 import numpy as np
 import pytest
 
-from search_index import density
-from search_index.density import DENSITY_NEIGHBOURS
-from search_index.matrix import VectorMatrix, normalize_rows
+from search_index.ranking.config import DEFAULT_RANKING
+from search_index.semantic import density
+from search_index.semantic.density import NeighbourDensity
+from search_index.semantic.matrix import VectorMatrix, normalize_rows
 
 
 def _clustered(n: int, dim: int = 16, seed: int = 0) -> np.ndarray:
@@ -25,7 +26,7 @@ def _brute_force(matrix: VectorMatrix, item_id) -> float:
     vecs = np.array([matrix.get(i) for i in ids])
     cos = vecs @ matrix.get(item_id)
     others = np.sort(np.array([c for i, c in zip(ids, cos, strict=True) if i != item_id]))[::-1]
-    return float(others[:DENSITY_NEIGHBOURS].mean())
+    return float(others[: DEFAULT_RANKING.density_neighbours].mean())
 
 
 def test_density_is_the_mean_of_the_nearest_neighbours_cosines():
@@ -106,7 +107,7 @@ def test_a_write_does_not_scan_the_memo():
     assert len(before) == 50  # nothing dropped or recomputed at write time
     m.densities(range(50))
     after = m.memoised_densities()
-    assert all(after[i][2] == m._change_seq for i in range(50))  # all checked, valid as of now
+    assert all(after[i][2] == m.density._change_seq for i in range(50))  # all checked, valid as of now
     unchanged = [i for i in range(50) if after[i][:2] == before[i][:2]]
     assert 25 <= len(unchanged) < 50  # only the new row's neighbourhood changed
 
@@ -119,9 +120,11 @@ def test_densities_are_computed_in_bounded_batches(monkeypatch):
     assert density.DENSITY_BATCH * 69_000 * 4 < 10_000_000
     m = VectorMatrix.from_arrays(range(300), _clustered(300, seed=6), exact_below=100, coarse_dim=8)
     sizes = []
-    compute = VectorMatrix._compute_densities
+    compute = NeighbourDensity._compute_densities
     monkeypatch.setattr(
-        VectorMatrix, "_compute_densities", lambda self, rows: sizes.append(rows.size) or compute(self, rows)
+        NeighbourDensity,
+        "_compute_densities",
+        lambda self, rows: sizes.append(rows.size) or compute(self, rows),
     )
     got = m.densities(range(100))
     assert len(got) == 100 and sum(sizes) == 100

@@ -8,14 +8,16 @@ import time
 import numpy as np
 import pytest
 
-from search_index import density, density_store, npz_files
-from search_index.density_store import (
+from search_index.semantic import density, density_store
+from search_index.semantic.density import NeighbourDensity
+from search_index.semantic.density_store import (
     density_file,
     exclusive,
     load_densities,
-    warm_with_stored_densities,
 )
-from search_index.matrix import VectorMatrix, normalize_rows
+from search_index.semantic.matrix import VectorMatrix, normalize_rows
+from search_index.semantic.warmup import warm_with_stored_densities
+from search_index.sync import npz_files
 
 MODEL = "use-m3"
 
@@ -37,9 +39,9 @@ def _matrix(ids, vecs, projected: bool) -> VectorMatrix:
 
 def _count_computed(monkeypatch) -> list[int]:
     computed: list[int] = []
-    compute = VectorMatrix._compute_densities
+    compute = NeighbourDensity._compute_densities
     monkeypatch.setattr(
-        VectorMatrix,
+        NeighbourDensity,
         "_compute_densities",
         lambda self, rows: computed.append(rows.size) or compute(self, rows),
     )
@@ -57,7 +59,7 @@ def test_a_restart_on_unchanged_vectors_computes_nothing(tmp_path, monkeypatch):
     assert warm_with_stored_densities(first, tmp_path, MODEL) == (0, 300)
     assert density_file(tmp_path, MODEL).exists()
     # The neighbours were only needed for the file: the worker does not keep them.
-    assert first._dens_nbrs is None
+    assert first.density._dens_nbrs is None
 
     computed = _count_computed(monkeypatch)
     second = _matrix(range(300), vecs, projected=False)
@@ -161,7 +163,7 @@ def _rewrite(path, **changes):
 )
 def test_a_damaged_or_foreign_file_is_ignored_and_rewritten(tmp_path, caplog, damage):
     matrix = _write_then(tmp_path, damage)
-    with caplog.at_level(logging.WARNING, logger="search_index.density_store"):
+    with caplog.at_level(logging.WARNING, logger="search_index.semantic.density_store"):
         assert warm_with_stored_densities(matrix, tmp_path, MODEL) == (0, 120)
     assert matrix.densities(matrix.ids) == pytest.approx(_fresh(matrix), abs=1e-5)
     assert "ignoring the stored neighbour densities" in caplog.text
@@ -173,10 +175,10 @@ def test_a_damaged_or_foreign_file_is_ignored_and_rewritten(tmp_path, caplog, da
 def test_a_file_of_another_density_setting_is_not_used(tmp_path, monkeypatch):
     vecs = _clustered(120, seed=8)
     warm_with_stored_densities(_matrix(range(120), vecs, projected=False), tmp_path, MODEL)
-    monkeypatch.setattr(density, "DENSITY_NEIGHBOURS", 5)
-    matrix = _matrix(range(120), vecs, projected=False)
+    matrix = VectorMatrix.from_arrays(list(range(120)), vecs, density_neighbours=5)
     assert warm_with_stored_densities(matrix, tmp_path, MODEL) == (0, 120)
-    assert matrix.densities(matrix.ids) == pytest.approx(_fresh(matrix), abs=1e-5)
+    fresh = VectorMatrix.from_arrays(list(range(120)), vecs, density_neighbours=5).densities(range(120))
+    assert matrix.densities(matrix.ids) == pytest.approx(fresh, abs=1e-5)
 
 
 def test_a_failed_write_leaves_no_file_and_the_densities_stand(tmp_path, monkeypatch, caplog):
@@ -185,7 +187,7 @@ def test_a_failed_write_leaves_no_file_and_the_densities_stand(tmp_path, monkeyp
 
     monkeypatch.setattr(npz_files.np, "savez", disk_full)
     matrix = _matrix(range(100), _clustered(100, seed=9), projected=False)
-    with caplog.at_level(logging.WARNING, logger="search_index.density_store"):
+    with caplog.at_level(logging.WARNING, logger="search_index.semantic.density_store"):
         assert warm_with_stored_densities(matrix, tmp_path, MODEL) == (0, 100)
     assert "No space left" in caplog.text
     assert [p.name for p in tmp_path.iterdir() if p.name != "densities.lock"] == []
@@ -266,7 +268,7 @@ def test_rows_changed_while_checked_are_not_seeded_from_stale_digests(tmp_path, 
         return check(*args)
 
     monkeypatch.setattr(density, "reusable_entries", edit_during_check)
-    reused = matrix.seed_densities(stored)
+    reused = matrix.density.seed_densities(stored)
     assert len(calls) == 2 and 0 < reused < 150
     assert 7 not in matrix.memoised_densities()
     matrix.warm_densities()
@@ -286,7 +288,7 @@ def test_a_writer_killed_mid_write_leaves_nothing_for_good(tmp_path):
 
 def test_a_non_integer_id_added_while_tracking_stops_the_tracking_not_the_densities(tmp_path):
     matrix = _matrix(range(40), _clustered(41, seed=15)[:40], projected=False)
-    matrix.track_neighbours(True)
+    matrix.density.track_neighbours(True)
     matrix.set("draft-x", _clustered(41, seed=15)[40])
     assert len(matrix.densities(matrix.ids)) == 41
-    assert matrix.density_snapshot() is None  # nothing storable, and nothing broke
+    assert matrix.density.density_snapshot() is None  # nothing storable, and nothing broke

@@ -2,8 +2,9 @@
 
 import pytest
 
-from search_index import fusion
-from search_index.fusion import fuse, rrf, weighted_sum
+from search_index.ranking import fusion
+from search_index.ranking.config import DEFAULT_RANKING
+from search_index.ranking.fusion import fuse, rrf, weighted_sum
 
 
 def ids(ranking):
@@ -61,7 +62,7 @@ def test_filters_respected_on_both_sides(method):
 def test_duplicates_within_a_side_count_once():
     out = rrf([("a", 3.0), ("a", 2.0), ("b", 1.0)], [])
     assert ids(out) == ["a", "b"]
-    assert out[0][1] == pytest.approx(fusion.LEXICAL_WEIGHT / (fusion.RRF_K + 1))
+    assert out[0][1] == pytest.approx(DEFAULT_RANKING.lexical_weight / (DEFAULT_RANKING.rrf_k + 1))
 
 
 def test_limit_and_depth():
@@ -86,11 +87,12 @@ def test_unknown_method():
 
 
 def test_thresholds_are_ordered():
-    assert 0.0 < fusion.SIMILAR_THRESHOLD < fusion.DUPLICATE_THRESHOLD < 1.0
+    similar, duplicate = DEFAULT_RANKING.similar_thresholds["use-m3"]
+    assert 0.0 < similar < duplicate < 1.0
 
 
 def test_thresholds_for_models():
-    assert fusion.thresholds_for("use-m3") == (fusion.SIMILAR_THRESHOLD, fusion.DUPLICATE_THRESHOLD)
+    assert fusion.thresholds_for("use-m3") == DEFAULT_RANKING.similar_thresholds["use-m3"]
     similar, duplicate = fusion.thresholds_for("e5-small-q4")
     assert similar < duplicate
     assert fusion.thresholds_for("unknown") == fusion.thresholds_for(None) == fusion.thresholds_for("use-m3")

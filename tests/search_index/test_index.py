@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from search_index.documents import compute_content_hash
-from search_index.index import SearchIndex
+from search_index.lexical.documents import compute_content_hash
+from search_index.lexical.index import SearchIndex
 
 ARTICLES = [
     {

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
-from search_index import learned_fusion as lf
-from search_index.learned_fusion import FEATURES, IdfTable, TreeEnsemble, feature_matrix, learned_ranking
+from search_index.ranking import learned as lf
+from search_index.ranking.config import DEFAULT_RANKING
+from search_index.ranking.learned import FEATURES, IdfTable, TreeEnsemble, feature_matrix, learned_ranking
 
 COL = {name: i for i, name in enumerate(FEATURES)}
 
@@ -94,19 +96,44 @@ def test_rows_with_other_columns_are_refused():
 
 
 def test_a_missing_or_broken_model_file_leaves_the_weighted_sum(tmp_path, caplog):
-    caplog.set_level(logging.WARNING, logger="search_index.learned_fusion")
-    assert lf.load_model(tmp_path / "absent.json") is None
+    caplog.set_level(logging.WARNING, logger="search_index.ranking.learned")
+    assert lf.load_model(path=tmp_path / "absent.json") is None
     broken = tmp_path / "broken.json"
     broken.write_text("{not json", encoding="utf-8")
-    assert lf.load_model(broken) is None
+    assert lf.load_model(path=broken) is None
     assert "weighted sum" in caplog.text and "absent.json" in caplog.text
 
 
 def test_the_shipped_model_loads_and_reads_the_current_features():
-    model = lf.load_model(lf.DEFAULT_MODEL_PATH)
+    model = lf.load_model()
     assert model is not None and model.features == FEATURES and model.serves("use-m3")
     doc = json.loads(lf.DEFAULT_MODEL_PATH.read_text(encoding="utf-8"))
     assert doc["format"] == lf.MODEL_FORMAT and len(doc["trees"]) == model.n_trees > 0
+
+
+def test_the_shipped_model_was_trained_with_the_current_ranking_config():
+    """Changing a ranking weight or depth changes the candidates and features the model sees: retrain it
+    (``python -m search_index.ranking.train ... --write``) instead of shipping a stale model."""
+    doc = json.loads(lf.DEFAULT_MODEL_PATH.read_text(encoding="utf-8"))
+    record = doc["trained_with"]
+    assert record["ranking"] == DEFAULT_RANKING.trained_values(), "the model is stale: retrain it"
+    assert record["ranking_signature"] == DEFAULT_RANKING.signature()
+    assert doc["features"] == list(FEATURES)
+    assert record["data"]["documents"] > 0 and record["data"]["queries"] > 0
+    assert len(record["data"]["queries_sha256"]) == 64
+
+
+def test_a_model_trained_with_another_config_is_not_served(tmp_path, caplog):
+    changed = replace(DEFAULT_RANKING, alpha=0.6)
+    assert changed.signature() != DEFAULT_RANKING.signature()
+    caplog.set_level(logging.WARNING, logger="search_index.ranking.learned")
+    assert lf.load_model(changed) is None
+    assert "retrain" in caplog.text
+    assert lf.load_model(replace(DEFAULT_RANKING, suggest_below=5)) is not None  # not a model input
+
+
+def test_switching_the_neighbour_density_off_needs_another_model():
+    assert lf.load_model(replace(DEFAULT_RANKING, neighbour_density=False)) is None
 
 
 # --- features --------------------------------------------------------------------------------------------
@@ -163,7 +190,7 @@ def test_empty_and_missing_inputs_give_zero_features():
 
 def test_the_shipped_model_prefers_the_paraphrased_question():
     """Two candidates with the same scores on both sides: the one that asks what the customer asks wins."""
-    model = lf.load_model(lf.DEFAULT_MODEL_PATH)
+    model = lf.load_model()
     lexical = [("other", 5.0), ("same", 5.0)]
     semantic = [("other", 0.8), ("same", 0.8)]
     titles = {"same": "花呗怎么提前还款", "other": "借呗额度为什么降低了"}
@@ -175,7 +202,7 @@ def test_the_shipped_model_prefers_the_paraphrased_question():
 def test_the_shipped_model_prefers_the_article_in_a_less_crowded_neighbourhood():
     """Same title overlap and cosine: the article with many near-duplicates around it is close to many
     questions that are not about it, so the one that stands alone comes first."""
-    model = lf.load_model(lf.DEFAULT_MODEL_PATH)
+    model = lf.load_model()
     lexical = [("crowded", 5.0), ("alone", 5.0)]
     semantic = [("crowded", 0.8), ("alone", 0.8)]
     titles = {"crowded": "花呗怎么提前还款", "alone": "花呗如何提前还款"}

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from search_index.matrix import VectorMatrix, normalize_rows
+from search_index.semantic.matrix import VectorMatrix, normalize_rows
 from tests.search_index.unit_vectors import random_unit, unit
 
 

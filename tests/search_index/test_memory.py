@@ -4,7 +4,7 @@ import platform
 
 import numpy as np
 
-from search_index.memory import release_free_memory
+from search_index.semantic.memory import release_free_memory
 
 
 def _rss_kb() -> int:

@@ -1,6 +1,6 @@
 """Normalisation: one spelling for full/half width, case and traditional characters, with offsets."""
 
-from search_index.normalize import normalize_text, normalize_with_offsets
+from search_index.lexical.normalize import normalize_text, normalize_with_offsets
 
 
 def test_normalize_full_width_case_and_traditional():

@@ -6,11 +6,11 @@ import logging
 import numpy as np
 import pytest
 
-import search_index.snapshot as snapshot_module
-from search_index import segment_store
-from search_index.index import SearchIndex
-from search_index.ranker import FieldPostings
-from search_index.segment_store import load_segment_file, save_segment
+import search_index.lexical.snapshot as snapshot_module
+from search_index.lexical import segment_store
+from search_index.lexical.index import SearchIndex
+from search_index.lexical.ranker import FieldPostings
+from search_index.lexical.segment_store import load_segment_file, save_segment
 
 ARTICLES = [
     {"id": 1, "title": "花呗怎么还款", "solution": "打开支付宝，进入花呗，点击立即还款。", "status": "published",
@@ -99,7 +99,7 @@ def test_a_damaged_file_is_ignored_and_rewritten(index_dir, damage, caplog):
     expected = answers(SearchIndex(index_dir))
     for path in index_dir.glob(f"*{segment_store.SUFFIX}"):
         damage(path)
-    with caplog.at_level(logging.WARNING, logger="search_index.segment_store"):
+    with caplog.at_level(logging.WARNING, logger="search_index.lexical.segment_store"):
         assert answers(SearchIndex(index_dir)) == expected
     assert "ignoring the stored ranking data" in caplog.text
     for path in index_dir.glob(f"*{segment_store.SUFFIX}"):
@@ -163,7 +163,7 @@ def test_a_failed_write_leaves_nothing_behind_and_searches_still_answer(index_di
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(segment_store.os, "replace", disk_full)
-    with caplog.at_level(logging.WARNING, logger="search_index.segment_store"):
+    with caplog.at_level(logging.WARNING, logger="search_index.lexical.segment_store"):
         assert answers(SearchIndex(index_dir)) == expected
     assert "could not store the ranking data" in caplog.text
     assert not stored_files(index_dir)

@@ -6,9 +6,9 @@ import logging
 import numpy as np
 import pytest
 
-from search_index import semantic
-from search_index.matrix import VectorMatrix
-from search_index.semantic import (
+from search_index.semantic import model as semantic
+from search_index.semantic.matrix import VectorMatrix
+from search_index.semantic.model import (
     article_text,
     bytes_to_vector,
     embed_missing,
@@ -57,7 +57,7 @@ def test_load_embedder_missing_package(monkeypatch, caplog):
 
     monkeypatch.setattr(builtins, "__import__", fake_import)
     monkeypatch.setattr(semantic, "cpu_supports_e5", lambda *a: True)
-    with caplog.at_level(logging.WARNING, logger="search_index.semantic"):
+    with caplog.at_level(logging.WARNING, logger="search_index.semantic.model"):
         assert load_embedder("use") is None
         assert load_configured_embedder("e5") is None
     assert "could not be loaded" in caplog.text
@@ -66,7 +66,7 @@ def test_load_embedder_missing_package(monkeypatch, caplog):
 def test_load_embedder_off_and_unknown(caplog):
     assert load_embedder("off") is None
     assert load_embedder(None) is None
-    with caplog.at_level(logging.WARNING, logger="search_index.semantic"):
+    with caplog.at_level(logging.WARNING, logger="search_index.semantic.model"):
         assert load_embedder("gpt-17") is None
     assert "unknown model" in caplog.text
 
@@ -84,7 +84,7 @@ def test_e5_without_avx2_falls_back(monkeypatch, caplog, tmp_path):
     sentinel = Fake()
     monkeypatch.setitem(semantic._FACTORIES, "use", lambda: sentinel)
     monkeypatch.setattr(semantic, "_self_test", lambda e: None)
-    with caplog.at_level(logging.WARNING, logger="search_index.semantic"):
+    with caplog.at_level(logging.WARNING, logger="search_index.semantic.model"):
         assert load_embedder("e5") is None
         assert load_configured_embedder("e5") is sentinel
     assert "AVX2" in caplog.text
@@ -98,7 +98,7 @@ def test_load_embedder_broken_model(monkeypatch, caplog):
             return np.full(4, np.nan, dtype=np.float32)
 
     monkeypatch.setitem(semantic._FACTORIES, "use", Broken)
-    with caplog.at_level(logging.WARNING, logger="search_index.semantic"):
+    with caplog.at_level(logging.WARNING, logger="search_index.semantic.model"):
         assert load_embedder("use") is None
     assert "invalid vector" in caplog.text
 
@@ -169,7 +169,7 @@ def test_semantic_search_never_raises(caplog):
     assert semantic.semantic_search(Fine(), None, "query") == []
     assert semantic.semantic_search(Fine(), VectorMatrix(3), "query") == []
     assert semantic.semantic_search(Fine(), m, "   ") == []
-    with caplog.at_level(logging.ERROR, logger="search_index.semantic"):
+    with caplog.at_level(logging.ERROR, logger="search_index.semantic.model"):
         assert semantic.semantic_search(Failing(), m, "query") == []
     assert "semantic search failed" in caplog.text
 

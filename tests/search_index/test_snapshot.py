@@ -1,7 +1,7 @@
 """Snapshots: what a new index generation reads again, and what it takes over from the segments it keeps."""
 
-import search_index.snapshot as snapshot_module
-from search_index.index import SearchIndex
+import search_index.lexical.snapshot as snapshot_module
+from search_index.lexical.index import SearchIndex
 
 
 def article(i, status="published", category="花呗"):
@@ -22,8 +22,8 @@ def test_a_new_generation_reads_filter_postings_of_its_new_segments_only(tmp_pat
     old_segments = {p.name.split(".")[0] for p in (tmp_path / "index").glob("*.seg")}
 
     reads = []
-    real_read = snapshot_module._read_matcher
-    monkeypatch.setattr(snapshot_module, "_read_matcher", lambda m: reads.append(m) or real_read(m))
+    real_read = snapshot_module.read_matcher
+    monkeypatch.setattr(snapshot_module, "read_matcher", lambda m: reads.append(m) or real_read(m))
     ix.upsert([article(61, status="draft")])  # a saved draft: a new generation
     ix.delete([2])
     live = {p.name.split(".")[0] for p in (tmp_path / "index").glob("*.seg")}

@@ -1,7 +1,7 @@
 """Synonym lists: parsing, one-way rules, equivalence groups, and their effect on search."""
 
-from search_index.index import SearchIndex
-from search_index.synonyms import SynonymMap, default_synonyms, validate_synonyms
+from search_index.lexical.index import SearchIndex
+from search_index.lexical.synonyms import SynonymMap, default_synonyms, validate_synonyms
 
 
 def test_parse_rules_groups_and_errors():

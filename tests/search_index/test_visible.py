@@ -3,7 +3,7 @@ exactly like a search, follow edits and deletions, and the per-segment caches ne
 
 import pytest
 
-from search_index.index import SearchIndex
+from search_index.lexical.index import SearchIndex
 
 
 def article(i, title, status="published", category="账户", **extra):

@@ -3,7 +3,7 @@
 import threading
 import time
 
-from search_index.waitlock import WaitCountingLock
+from search_index.semantic.waitlock import WaitCountingLock
 
 
 def test_it_tells_whether_another_thread_waits_and_stays_re_entrant():

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from search_index.matrix import normalize_rows
+from search_index.semantic.matrix import normalize_rows
 
 
 def unit(vec):

@@ -29,8 +29,8 @@ import jieba
 from whoosh.analysis import Token, Tokenizer
 from whoosh.lang.porter import stem as porter_stem
 
-from .normalize import HAN_CHAR, normalize_text
-from .stopwords import EN_STOPWORDS, ZH_STOPWORDS
+from search_index.lexical.normalize import HAN_CHAR, normalize_text
+from search_index.lexical.stopwords import EN_STOPWORDS, ZH_STOPWORDS
 
 jieba.setLogLevel(logging.WARNING)
 
@@ -45,7 +45,7 @@ _RUNS = re.compile(r"([\x00-\x7f]+)|([^\x00-\x7f]+)")
 # (c++, e-mail, 3.5), apostrophes keep contractions together so the stopword list can drop them.
 _ASCII_WORD = re.compile(r"[0-9a-z](?:[0-9a-z+#&_%'\-]|\.(?=[0-9a-z]))*")
 _jieba_lock = threading.Lock()
-_DEFAULT_DICT = Path(__file__).with_name("data") / "userdict_zh.txt"
+_DEFAULT_DICT = Path(__file__).parents[1] / "data" / "userdict_zh.txt"
 _default_dict_loaded = False
 
 
@@ -233,9 +233,24 @@ def load_user_dictionary(words: Iterable[str | tuple[str, int]]) -> int:
             jieba.add_word(word, freq=freq if freq is not None else jieba.suggest_freq(word, tune=False))
             n += 1
     if n:
-        _jieba_search.cache_clear()
-        dictionary_version[0] += 1
+        dictionary_changed()
     return n
+
+
+def remove_user_words(words: Iterable[str]) -> None:
+    """Take words an admin removed out of jieba's dictionary in this process (normalised like
+    :func:`load_user_dictionary`), and forget the tokenisations that used them."""
+    with _jieba_lock:
+        for word in words:
+            jieba.del_word(word)
+    dictionary_changed()
+
+
+def dictionary_changed() -> None:
+    """Drop cached tokenisations after jieba's dictionary changed (and tell caches keyed by
+    :data:`dictionary_version`)."""
+    _jieba_search.cache_clear()
+    dictionary_version[0] += 1
 
 
 # Bumped whenever the jieba dictionary changes, so callers that cache tokenisations can drop them.

@@ -28,7 +28,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from .matrix import VectorMatrix, normalize_rows
+from search_index.semantic.matrix import VectorMatrix, normalize_rows
 
 log = logging.getLogger(__name__)
 

@@ -6,17 +6,20 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from .analyzer import cjk_bigrams, cjk_unigrams, latin_grams, outer_word_tokens, word_tokens
-from .normalize import normalize_text
-from .snippets import Highlighter
-from .synonyms import SynonymMap
+from search_index.lexical.analyzer import (
+    cjk_bigrams,
+    cjk_unigrams,
+    latin_grams,
+    outer_word_tokens,
+    word_tokens,
+)
+from search_index.lexical.normalize import normalize_text
+from search_index.lexical.snippets import Highlighter
+from search_index.lexical.synonyms import SynonymMap
+from search_index.ranking.config import DEFAULT_RANKING, RankingConfig
 
 #: Longer queries are cut: nobody types more, and scoring cost grows with the number of terms.
 MAX_QUERY_CHARS = 200
-#: Query weight of words that only come from a synonym group (the user typed the other member).
-SYNONYM_WEIGHT = 0.6
-#: Query weight of single Han characters (in the bigram field) relative to bigrams.
-UNIGRAM_WEIGHT = 0.8
 
 
 @dataclass
@@ -46,8 +49,14 @@ def _weight(count: int) -> float:
     return 1.0 + 0.25 * (min(count, 3) - 1)
 
 
-def analyze_query(query: Any, synonyms: SynonymMap | None = None) -> AnalyzedQuery:
-    """Normalise, cut, rewrite with synonyms and tokenise a query. Never raises on text input."""
+def analyze_query(
+    query: Any, synonyms: SynonymMap | None = None, ranking: RankingConfig = DEFAULT_RANKING
+) -> AnalyzedQuery:
+    """Normalise, cut, rewrite with synonyms and tokenise a query. Never raises on text input.
+
+    Words that only come from a synonym group weigh ``ranking.synonym_weight``; single Han characters
+    (in the bigram field) ``ranking.unigram_weight``.
+    """
     text = query if isinstance(query, str) else ("" if query is None else str(query))
     text = normalize_text(text[: MAX_QUERY_CHARS * 4])[:MAX_QUERY_CHARS]
     expansions: tuple[str, ...] = ()
@@ -57,10 +66,10 @@ def analyze_query(query: Any, synonyms: SynonymMap | None = None) -> AnalyzedQue
     words = {t: _weight(c) for t, c in Counter(word_tokens(text, normalized=True)).items()}
     bigrams = {t: _weight(c) for t, c in Counter(cjk_bigrams(text, normalized=True)).items()}
     for t in cjk_unigrams(text, normalized=True):
-        bigrams.setdefault(t, UNIGRAM_WEIGHT)
+        bigrams.setdefault(t, ranking.unigram_weight)
     for phrase in expansions:
         # Whole words only: the pieces of a synonym (蚂蚁 of 蚂蚁花呗) are not synonyms themselves.
         for t in outer_word_tokens(phrase, normalized=True):
-            words.setdefault(t, SYNONYM_WEIGHT)
+            words.setdefault(t, ranking.synonym_weight)
     grams = dict.fromkeys(latin_grams(text, normalized=True), 1.0)
     return AnalyzedQuery(text, words, bigrams, grams)

@@ -1,18 +1,18 @@
 """Learned fusion for Chinese queries: a small tree ensemble re-orders the top of the weighted sum.
 
-The weighted sum of :mod:`search_index.fusion` only sees two scores per article. Customers' paraphrases of
+The weighted sum of :mod:`search_index.ranking.fusion` only sees two scores per article. Customers' paraphrases of
 an FAQ question share *characters* with it more than words, so this stage also looks at how query and
 title overlap: shared characters and character bigrams (each way), their rarity in the knowledge base,
 the longest common subsequence, lengths, a negation present on one side only, and how crowded the article's
-neighbourhood is (its CSLS neighbour density, :mod:`search_index.density`). A gradient-boosted tree
-ensemble (LightGBM's lambdarank, trained offline by ``benchmarks/train_fusion.py``) turns those features
+neighbourhood is (its CSLS neighbour density, :mod:`search_index.semantic.density`). A gradient-boosted tree
+ensemble (LightGBM's lambdarank, trained offline by ``python -m search_index.ranking.train``) turns those features
 into one score. Only its numbers ship (``data/fusion_zh.json``); it is evaluated here with NumPy, so the
 portal does not depend on LightGBM.
 
-Pure: callers pass the titles (Han characters, as :meth:`search_index.snapshot.Snapshot.head` keeps
+Pure: callers pass the titles (Han characters, as :meth:`search_index.lexical.snapshot.Snapshot.head` keeps
 them), the cosines, the densities and a document-frequency function. Nothing here knows about Flask, the database or
 the index files. Queries without Chinese characters keep the weighted sum (measured better for English).
-See :data:`TUNING` for the figures.
+How it was trained and measured: ``docs/SEARCH.md``.
 """
 
 from __future__ import annotations
@@ -23,28 +23,22 @@ import math
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from rapidfuzz.distance import LCSseq
 
-from .fusion import minmax
+from search_index.ranking.config import DEFAULT_RANKING, RankingConfig
+from search_index.ranking.fusion import minmax
 
 log = logging.getLogger(__name__)
 
-#: The model shipped with the portal (trained on the zh dev queries only; see TUNING).
-DEFAULT_MODEL_PATH = Path(__file__).with_name("data") / "fusion_zh.json"
+#: The model shipped with the portal (trained on the zh dev queries only; figures in docs/SEARCH.md).
+DEFAULT_MODEL_PATH = Path(__file__).parents[1] / "data" / "fusion_zh.json"
 #: Format version of the model file: bumped when FEATURES change, so an old file is refused, not misread.
 MODEL_FORMAT = 2
 #: Negation characters: "没有收到" and "收到" are opposite questions with almost the same characters.
 NEGATIONS = frozenset("不没未无别非")
-#: The learned model re-orders the weighted sum's top LEARNED_DEPTH (of ~80 candidates on both sides):
-#: held-out MRR@10 0.2765 at 40 vs 0.2770 with all of them, for half the feature work.
-LEARNED_DEPTH = 40
-#: Weight of the neighbour density in ``csls_cosine`` (CSLS: 2 cos - r_query - r_article, halved; the query's
-#: own density is the same for every candidate, so it is left out).
-CSLS_WEIGHT = 0.5
-#: Rank offset of the reciprocal-rank features (as RRF_K in :mod:`search_index.fusion`).
-RANK_OFFSET = 3
 
 #: Feature names, in column order. The model file lists them too and must match exactly.
 FEATURES: tuple[str, ...] = (
@@ -52,7 +46,7 @@ FEATURES: tuple[str, ...] = (
     "semantic_score",  # min-max normalised over the semantic side; 0 when absent
     "in_lexical",
     "in_semantic",
-    "lexical_rr",  # 1 / (RANK_OFFSET + rank) on the lexical side
+    "lexical_rr",  # 1 / (rank_offset + rank) on the lexical side
     "semantic_rr",
     "cosine",  # query-title cosine (computed for lexical-only candidates too)
     "bigram_dice",
@@ -72,54 +66,10 @@ FEATURES: tuple[str, ...] = (
     "title_only_bigrams_idf",
     "query_only_bigrams_idf",
     "neighbour_density",  # mean cosine of the article to its 10 nearest articles (VectorMatrix.densities)
-    "csls_cosine",  # cosine - CSLS_WEIGHT * neighbour_density: the cosine corrected for crowded neighbourhoods
+    # cosine - csls_weight * neighbour_density: the cosine corrected for crowded neighbourhoods (CSLS:
+    # 2 cos - r_query - r_article, halved; the query's own density is the same for every candidate)
+    "csls_cosine",
 )
-
-TUNING = """
-Trained and measured with benchmarks/train_fusion.py (zh dev queries only, held in memory, never stored).
-Candidates = the weighted sum's top 40 of the lexical top 50 + semantic top 50 of the portal's own search (8,455
-articles, `use`); labels = the query's answer article; LightGBM lambdarank. Measured on two folds split by
-answer article (a cluster of paraphrases is never on both sides), each fold ranked by the model trained on the
-other:
-  all 4,258 zh dev queries (2026-12-02 10:31, shipped model's features): learned 0.2844, weighted sum 0.2394,
-  plain Whoosh in the same run 0.1750 -> 1.62x (the weighted sum: 1.37x); folds 0.2823 / 0.2865 vs Whoosh
-  0.1820 / 0.1680. Trained on all dev queries, the shipped model scores 0.338 on them: an in-sample figure,
-  not a measure of unseen queries.
-  The neighbour density is what took it past 1.6x: the same model without the two density features gave
-  0.2766 (1.58x; 0.2753-0.2796 over eight seeds, mean 0.2771), with them 0.2844 (three seeds on the same
-  rows: 0.2822-0.2862). ATEC's FAQ bank has many near-duplicate questions, and an article among many
-  neighbours is close to many queries that are not about it (the hubness of embedding spaces; CSLS,
-  Conneau et al. 2018). Computed from the knowledge base's own vectors only, no query involved.
-  Variants on the same rows (mean of three seeds): k = 5 / 10 / 20 neighbours 0.2832 / 0.2843 / 0.2848;
-  density alone 0.2828, the CSLS cosine alone 0.2842, both 0.2843; CSLS weight 0.3 and 0.7 together
-  0.2845; density after mean-centring the vectors 0.2832; the best neighbour's cosine added 0.2832.
-  For the semantic side alone (cosine ranking over all titles): 0.2187; mean-centred 0.2247; partial
-  whitening (singular values^-0.25) 0.2297; CSLS (k 10, weight 0.5, centred) 0.2378. Ordering the semantic
-  side of Chinese queries by the CSLS cosine too lifted the weighted sum 0.2394 -> 0.2506 but not the learned
-  model (0.2835 vs 0.2844), which already reads the density: the semantic side keeps the plain cosine.
-What was tried on the same folds (MRR@10, learned):
-  model (before the density features): logistic regression on the same features 0.258; LightGBM with
-      num_leaves 31 0.260, 15 0.271, 7 0.278 (shipped: 7 leaves, min_data_in_leaf 300, L2 10, 150 rounds at rate 0.1 with 0.8 row and
-      feature sampling); bagging five such models +0.002 for five times the trees; rank_xendcg 0.2695;
-      lambdarank truncation 10 / 40 (default 30) 0.2770 / 0.2791; rate 0.05 x 300 rounds 0.2766;
-      min_data_in_leaf 100 / 600 0.2786 / 0.2778; extra trees 0.2792: all within seed noise (+-0.002).
-  features: the two scores and ranks alone 0.2405 (no better than the weighted sum: the text overlap is what
-      helps); without the idf features 0.272; without LCS 0.277; word-level (jieba) overlap +0.0014 for
-      segmenting every candidate title; features relative to the best candidate, edit similarity, partial
-      alignment, common prefix/suffix, same kind of question (why/how/can...), cosine to the centroid of
-      the top three (pseudo-relevance feedback): each within +-0.002, left out.
-  candidates: top 100 of each side +0.001 for twice the feature work.
-  Not shipped: a linear adapter of the `use` embedding (512 x 512, trained on the dev query/answer pairs)
-      lifted held-out semantic MRR 0.219 -> 0.245 and the learned fusion to 0.289 (1.65x), but it is the
-      dev pairs themselves compressed into a matrix rather than a general means, and it moved English
-      semantic MRR 0.869 -> 0.85: a knowledge base about other things would be ranked by what this one
-      taught it.
-  candidates: the weighted sum's top 25 0.2755, top 40 0.2765, all ~80 0.2770 (one set of features, same folds).
-Cost per Chinese search (8,455 articles, quiet machine): features 1.8 ms of Python for 40 candidates, the
-trees 0.4 ms (2.9 ms and 0.7 ms over all ~80 candidates). The densities are computed once per article when a
-worker starts (2.1 s for 8,455 articles) and answered from the memo afterwards (~0.06 ms for 40); without
-that warm-up a search would pay ~9 ms (8,455) or ~35 ms (69,000) for 40 unseen candidates.
-"""
 
 # ----------------------------------------------------------------------------------------------------
 # features
@@ -174,6 +124,7 @@ def feature_matrix(
     idf: IdfTable,
     candidates: Sequence[Hashable] | None = None,
     densities: Mapping[Hashable, float] | None = None,
+    ranking: RankingConfig = DEFAULT_RANKING,
 ) -> tuple[list[Hashable], np.ndarray]:
     """``(ids, X)``: one row of :data:`FEATURES` per candidate: ``candidates`` in their order, or by default
     the union of both sides (:func:`candidate_ids`). Scores and ranks are those of the whole sides.
@@ -182,6 +133,7 @@ def feature_matrix(
     candidate (missing ones count 0); ``idf`` gives the normalised idf of characters and bigrams.
     """
     densities = densities or {}
+    offset, csls_weight = ranking.rank_offset, ranking.csls_weight
     ids = list(candidates) if candidates is not None else candidate_ids(lexical, semantic)
     lex_norm, sem_norm = minmax(lexical), minmax(semantic)
     lex_rank = {i: r for r, (i, _) in enumerate(lexical, start=1)}
@@ -206,8 +158,8 @@ def feature_matrix(
             sem_norm.get(item_id, 0.0),
             item_id in lex_rank,
             item_id in sem_rank,
-            1.0 / (RANK_OFFSET + lex_rank[item_id]) if item_id in lex_rank else 0.0,
-            1.0 / (RANK_OFFSET + sem_rank[item_id]) if item_id in sem_rank else 0.0,
+            1.0 / (offset + lex_rank[item_id]) if item_id in lex_rank else 0.0,
+            1.0 / (offset + sem_rank[item_id]) if item_id in sem_rank else 0.0,
             cosine,
             2.0 * shared_bigrams / (len(q_bigrams) + len(t_bigrams)) if q_bigrams or t_bigrams else 0.0,
             shared_bigrams / len(t_bigrams) if t_bigrams else 0.0,
@@ -226,7 +178,7 @@ def feature_matrix(
             sum(t_weights[x] for x in t_bigrams - q_bigrams),
             sum(q_weights[x] for x in q_bigrams - t_bigrams),
             density,
-            cosine - CSLS_WEIGHT * density,
+            cosine - csls_weight * density,
         )
     return ids, X
 
@@ -248,9 +200,18 @@ class TreeEnsemble:
     """
 
     def __init__(
-        self, features: Sequence[str], trees: Sequence[Mapping], *, depth: int, embedder: str | None = None
+        self,
+        features: Sequence[str],
+        trees: Sequence[Mapping[str, Any]],
+        *,
+        depth: int,
+        embedder: str | None = None,
+        trained_with: Mapping[str, Any] | None = None,
     ):
         self.features = tuple(features)
+        #: What the model was trained on: ``ranking`` (the :class:`RankingConfig` values its candidates and
+        #: features were computed with), ``ranking_signature`` and ``data`` (the training data's digests).
+        self.trained_with: dict[str, Any] = dict(trained_with or {})
         self.depth = int(depth)
         #: The embedder (``Embedder.name``) whose cosines the model was trained on: another model's cosines
         #: have another scale (e5's are compressed near 0.9), so the model only serves its own.
@@ -323,6 +284,7 @@ class TreeEnsemble:
             "embedder": self.embedder,
             "features": list(self.features),
             "depth": self.depth,
+            "trained_with": self.trained_with,
             "trees": self._trees,
         }
 
@@ -333,7 +295,23 @@ class TreeEnsemble:
             raise ValueError(f"model format {data.get('format')!r}, expected {MODEL_FORMAT}")
         if tuple(data.get("features", ())) != FEATURES:
             raise ValueError("the model was trained on other features")
-        return cls(data["features"], data["trees"], depth=int(data["depth"]), embedder=data.get("embedder"))
+        return cls(
+            data["features"],
+            data["trees"],
+            depth=int(data["depth"]),
+            embedder=data.get("embedder"),
+            trained_with=data.get("trained_with"),
+        )
+
+    @property
+    def ranking_signature(self) -> str | None:
+        """:meth:`RankingConfig.signature` of the config the model was trained with (None: not recorded)."""
+        value = self.trained_with.get("ranking_signature")
+        return str(value) if value is not None else None
+
+    def matches(self, ranking: RankingConfig) -> bool:
+        """Whether ``ranking`` computes the model's candidates and features as they were trained."""
+        return self.ranking_signature == ranking.signature()
 
     @classmethod
     def from_lightgbm(cls, dump: Mapping, embedder: str | None = None) -> TreeEnsemble:
@@ -376,15 +354,32 @@ def _flatten(structure: Mapping) -> tuple[dict, int]:
     return tree, depth
 
 
+def load_model(
+    ranking: RankingConfig = DEFAULT_RANKING, path: str | Path = DEFAULT_MODEL_PATH
+) -> TreeEnsemble | None:
+    """The shipped model, or ``None`` (logged) when the file is missing or unreadable, or was trained with
+    another ranking config than ``ranking``: search then keeps the weighted sum instead of failing, or of
+    ranking with a model whose features no longer mean what it learnt."""
+    return _load_model(str(path), ranking.signature())
+
+
 @lru_cache(maxsize=4)
-def load_model(path: str | Path = DEFAULT_MODEL_PATH) -> TreeEnsemble | None:
-    """The shipped model, or ``None`` (logged) when the file is missing or unreadable: search then keeps
-    the weighted sum instead of failing."""
+def _load_model(path: str, signature: str) -> TreeEnsemble | None:
     try:
-        return TreeEnsemble.load(path)
+        model = TreeEnsemble.load(path)
     except (OSError, ValueError, KeyError, TypeError) as exc:
         log.warning("learned fusion unavailable (%s: %s); Chinese queries use the weighted sum", path, exc)
         return None
+    if model.ranking_signature != signature:
+        log.warning(
+            "learned fusion unavailable: %s was trained with ranking config %s, this engine's is %s "
+            "(retrain: python -m search_index.ranking.train); Chinese queries use the weighted sum",
+            path,
+            model.ranking_signature,
+            signature,
+        )
+        return None
+    return model
 
 
 def learned_ranking(

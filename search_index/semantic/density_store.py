@@ -33,14 +33,10 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .npz_files import remove_leftovers, write_arrays
-
-if TYPE_CHECKING:
-    from .matrix import VectorMatrix
+from search_index.sync.npz_files import write_arrays
 
 log = logging.getLogger(__name__)
 
@@ -230,29 +226,3 @@ def exclusive(lock_path: Path, wait: float = LOCK_WAIT) -> Iterator[bool]:
         finally:
             if held:
                 fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def warm_with_stored_densities(
-    matrix: VectorMatrix, index_dir: Path, model_name: str, *, wait: float = LOCK_WAIT
-) -> tuple[int, int]:
-    """A worker's start-up densities: reuse what the file in ``index_dir`` still holds, compute the rest
-    (:meth:`~.density.NeighbourDensity.warm_densities`), and store the result for the next start.
-
-    One process at a time (:func:`exclusive`). Returns ``(reused, computed)``.
-    """
-    path = density_file(index_dir, model_name)
-    with exclusive(index_dir / "densities.lock", wait) as alone:
-        if alone:  # a writer killed mid-write (kill -9, a crash) left its aside file
-            remove_leftovers(path)
-        stored = load_densities(path, model_name, matrix.dim, matrix.density_params())
-        matrix.track_neighbours(True)
-        try:
-            reused = matrix.seed_densities(stored) if stored is not None else 0
-            computed = matrix.warm_densities()
-            if reused < len(matrix):
-                snapshot = matrix.density_snapshot()
-                if snapshot is not None:
-                    save_densities(path, model_name, matrix.dim, snapshot)
-        finally:
-            matrix.track_neighbours(False)
-    return reused, computed

@@ -27,8 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .npz_files import write_arrays
-from .ranker import FieldPostings
+from search_index.lexical.ranker import FieldPostings
+from search_index.sync.npz_files import write_arrays
 
 log = logging.getLogger(__name__)
 

@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from .normalize import normalize_text
+from search_index.lexical.normalize import normalize_text
 
-DEFAULT_SYNONYMS_PATH = Path(__file__).with_name("data") / "synonyms_zh.txt"
+DEFAULT_SYNONYMS_PATH = Path(__file__).parents[1] / "data" / "synonyms_zh.txt"
 
 
 @dataclass(frozen=True)

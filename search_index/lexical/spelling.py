@@ -6,9 +6,9 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
-from .analyzer import iter_word_spans
-from .normalize import HAN_CHAR
-from .snapshot import Snapshot
+from search_index.lexical.analyzer import iter_word_spans
+from search_index.lexical.normalize import HAN_CHAR
+from search_index.lexical.snapshot import Snapshot
 
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 

@@ -30,7 +30,7 @@ from typing import Any
 
 from whoosh import fields
 
-from .analyzer import (
+from search_index.lexical.analyzer import (
     bigram_analyzer,
     chinese_analyzer,
     latin_gram_analyzer,

@@ -8,7 +8,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from .schema import norm_key
+from search_index.lexical.schema import norm_key
 
 _HASHED_FIELDS = (
     "external_id",

@@ -27,7 +27,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, select
 
-from .models import SearchChange
+from search_index.models import SearchChange
 
 log = logging.getLogger(__name__)
 

@@ -12,9 +12,9 @@ from typing import Any
 
 import numpy as np
 
-from .blas import single_threaded_blas
-from .density import NeighbourDensity
-from .waitlock import WaitCountingLock
+from search_index.semantic.blas import single_threaded_blas
+from search_index.semantic.density import DENSITY_WARM_BATCH, NeighbourDensity
+from search_index.semantic.waitlock import WaitCountingLock
 
 
 def normalize_rows(vecs: np.ndarray) -> np.ndarray:
@@ -30,7 +30,7 @@ def normalize_rows(vecs: np.ndarray) -> np.ndarray:
     return out.astype(np.float32, copy=False)
 
 
-class VectorMatrix(NeighbourDensity):
+class VectorMatrix:
     """All article vectors of one worker in one matrix, for cosine top-k and "similar articles".
 
     Storage is float16 (half the memory of float32). Scoring is two-stage so that a query stays at a few
@@ -56,6 +56,8 @@ class VectorMatrix(NeighbourDensity):
         coarse_dim: int = 64,
         exact_below: int = 20000,
         candidates: int = 600,
+        density_neighbours: int = 10,
+        density_candidates: int = 256,
     ) -> None:
         self.dim = int(dim)
         self.coarse_dim = int(coarse_dim)
@@ -68,9 +70,10 @@ class VectorMatrix(NeighbourDensity):
         self._proj: np.ndarray | None = None  # (dim, coarse_dim) PCA basis, None while exact
         self._mean: np.ndarray | None = None
         self._fitted_rows = 0
-        self._init_densities()  # the neighbour density memo (search_index.density)
         # Counts its waiters: the start-up density computation steps aside only when a search waits.
         self._lock = WaitCountingLock()
+        #: Each row's neighbour density (CSLS), memoised; see :mod:`.density`.
+        self.density = NeighbourDensity(self, density_neighbours, density_candidates)
 
     # ----- construction and mutation -----
     @classmethod
@@ -103,6 +106,43 @@ class VectorMatrix(NeighbourDensity):
         matrix._row = {i: n for n, i in enumerate(matrix._ids)}
         matrix._vecs = rows
         return matrix
+
+    # ----- what the density component reads (MatrixRows) -----
+    @property
+    def lock(self) -> WaitCountingLock:
+        return self._lock
+
+    @property
+    def id_list(self) -> list[Any]:
+        return self._ids
+
+    @property
+    def row_of(self) -> dict[Any, int]:
+        return self._row
+
+    @property
+    def vectors(self) -> np.ndarray:
+        return self._vecs
+
+    @property
+    def projected(self) -> bool:
+        return self._proj is not None
+
+    def coarse_rows(self) -> np.ndarray:
+        return self._ensure_coarse()
+
+    def project(self, vecs: np.ndarray) -> np.ndarray:
+        return self._project(vecs)
+
+    # ----- neighbour densities (see NeighbourDensity) -----
+    def densities(self, ids: Iterable[Any]) -> dict[Any, float]:
+        return self.density.densities(ids)
+
+    def warm_densities(self, batch: int = DENSITY_WARM_BATCH) -> int:
+        return self.density.warm_densities(batch)
+
+    def memoised_densities(self) -> dict[Any, tuple[float, float, int]]:
+        return self.density.memoised_densities()
 
     def __len__(self) -> int:
         return len(self._ids)
@@ -147,7 +187,9 @@ class VectorMatrix(NeighbourDensity):
             raise ValueError(f"vector has {vec.shape[0]} dimensions, matrix has {self.dim}")
         with self._lock:
             row = self._row.get(item_id)
-            self._note_vector_change(row, vec, None if row is None else self._vecs[row].astype(np.float32))
+            self.density.note_vector_change(
+                row, vec, None if row is None else self._vecs[row].astype(np.float32)
+            )
             if row is None:
                 row = len(self._ids)
                 if row >= self._vecs.shape[0]:
@@ -175,7 +217,7 @@ class VectorMatrix(NeighbourDensity):
             row = self._row.get(item_id)
             if row is None:
                 return False
-            self._note_vector_change(row, None, self._vecs[row].astype(np.float32))
+            self.density.note_vector_change(row, None, self._vecs[row].astype(np.float32))
             del self._row[item_id]
             last = len(self._ids) - 1
             if row != last:
@@ -185,7 +227,7 @@ class VectorMatrix(NeighbourDensity):
                 self._vecs[row] = self._vecs[last]
                 if self._coarse is not None:
                     self._coarse[row] = self._coarse[last]
-            self._move_density(last, row)
+            self.density.move(last, row)
             self._ids.pop()
             return True
 

@@ -3,30 +3,26 @@
 An article in a crowded neighbourhood (many near-duplicate questions) is close to many queries that are not
 about it. CSLS (Conneau et al. 2018, "Word translation without parallel data") corrects a cosine by the mean
 cosine of each side to its k nearest neighbours; the learned fusion reads the article's side
-(:mod:`search_index.learned_fusion`, ``neighbour_density`` and ``csls_cosine``).
+(:mod:`search_index.ranking.learned`, ``neighbour_density`` and ``csls_cosine``).
 
-Pure NumPy, a mixin of the matrix: it works on the matrix's own rows, coarse scores and lock.
+Pure NumPy. A :class:`~search_index.semantic.matrix.VectorMatrix` holds one :class:`NeighbourDensity`
+over its rows (:class:`MatrixRows`: the rows, the coarse scores and the lock).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
-from .blas import single_threaded_blas
-from .density_store import StoredDensities, reusable_entries, row_digests
+from search_index.semantic.blas import single_threaded_blas
+from search_index.semantic.density_store import StoredDensities, reusable_entries, row_digests
+from search_index.semantic.waitlock import WaitCountingLock
 
-#: Neighbours whose mean cosine is an article's neighbour density (k of CSLS; 5 and 20 measured alike).
-DENSITY_NEIGHBOURS = 10
-#: Coarse candidates re-scored exactly per article when the matrix is PCA-projected (large bases). Against
-#: exact densities of 400 sampled articles at 69,627 rows (64-dimension projection): mean error 0.0004 and
-#: largest 0.044 with 256; 0.0023 and 0.131 with 64. Start-up cost 52 s of CPU for all rows, 44 s with 64.
-DENSITY_CANDIDATES = 256
 #: Articles scored together: the score matrix is DENSITY_BATCH x rows float32 (8.8 MB at 69,000 rows) and
-#: the candidates' rows DENSITY_BATCH x DENSITY_CANDIDATES x dim float32 (16.8 MB at 512 dimensions).
+#: the candidates' rows DENSITY_BATCH x self.candidates x dim float32 (16.8 MB at 512 dimensions).
 DENSITY_BATCH = 32
 #: Articles per lock hold when a worker computes all densities at start-up, i.e. the longest a search waits
 #: for the matrix meanwhile: 23 ms at 69,000 rows on a slow host, against 46 ms with 32 (the same total;
@@ -46,6 +42,31 @@ DENSITY_TOLERANCE = 1e-3
 _UNTRACKED = -2
 
 
+class MatrixRows(Protocol):
+    """What a density computation reads of its matrix (:class:`~search_index.semantic.matrix.VectorMatrix`)."""
+
+    @property
+    def dim(self) -> int: ...
+    @property
+    def lock(self) -> WaitCountingLock: ...
+    @property
+    def id_list(self) -> list[Any]:
+        """The row ids in row order (the live list: read under :attr:`lock`)."""
+
+    @property
+    def row_of(self) -> dict[Any, int]: ...
+    @property
+    def vectors(self) -> np.ndarray:
+        """The float16 rows (capacity rows; the first ``len(id_list)`` are live)."""
+
+    @property
+    def projected(self) -> bool:
+        """Whether the coarse scores are a PCA projection (large bases) rather than exact."""
+
+    def coarse_rows(self) -> np.ndarray: ...
+    def project(self, vecs: np.ndarray) -> np.ndarray: ...
+
+
 class NeighbourDensity:
     """Densities computed on demand (or all at start-up), memoised per article, and forgotten exactly where
     an added, replaced or removed vector can change them, so a memoised value always equals a fresh one.
@@ -55,25 +76,23 @@ class NeighbourDensity:
     memoised entries at each write instead held the matrix for ~190 ms per new draft at 69,000 articles.
 
     The memo is three arrays aligned with the matrix rows (1.1 MB at 69,000 rows; a dict of tuples took
-    ~17 MB of every worker's memory). The host class provides ``_ids``, ``_row``, ``_vecs``, ``dim``,
-    ``_lock`` (a :class:`~search_index.waitlock.WaitCountingLock`), ``_ensure_coarse`` and ``_project``,
-    calls :meth:`_init_densities` once, :meth:`_note_vector_change` before every change and
-    :meth:`_move_density` when a row moves.
+    ~17 MB of every worker's memory). The matrix calls :meth:`note_vector_change` before every change of a
+    row and :meth:`move` when a row moves.
+
+    :param neighbours: k, the neighbours whose mean cosine is an article's density (5 and 20 measured alike).
+    :param candidates: coarse candidates re-scored exactly per article when the matrix is projected.
     """
 
-    _ids: list[Any]
-    _row: dict[Any, int]
-    _vecs: np.ndarray
-    _proj: np.ndarray | None
-    dim: int
-
-    def _init_densities(self) -> None:
+    def __init__(self, rows: MatrixRows, neighbours: int = 10, candidates: int = 256) -> None:
+        self._m = rows
+        self.neighbours = int(neighbours)
+        self.candidates = int(candidates)
         # Per row: the density, the cosine of its k-th neighbour, and the change sequence number the entry
         # is valid at (-1 = no entry). Rows at or past len(_ids) never hold an entry.
         self._dens_mean = np.zeros(0, dtype=np.float32)
         self._dens_kth = np.zeros(0, dtype=np.float32)
         self._dens_seq = np.zeros(0, dtype=np.int64)
-        self._change_vecs = np.zeros((DENSITY_CHANGE_LOG, self.dim), dtype=np.float32)
+        self._change_vecs = np.zeros((DENSITY_CHANGE_LOG, self._m.dim), dtype=np.float32)
         self._change_seqs = np.zeros(DENSITY_CHANGE_LOG, dtype=np.int64)  # 0 = empty slot
         self._change_seq = 0
         # Bumped by every change of a vector (logged or not): tells a computation made outside the lock
@@ -86,17 +105,17 @@ class NeighbourDensity:
 
     def densities(self, ids: Iterable[Any]) -> dict[Any, float]:
         """``{id: neighbour density}`` for the ids that have a vector: the mean cosine of the article to its
-        :data:`DENSITY_NEIGHBOURS` nearest other rows (the "hubness" of CSLS, Conneau et al. 2018).
+        ``neighbours`` nearest other rows (the "hubness" of CSLS, Conneau et al. 2018).
 
         An article in a crowded neighbourhood (many near-duplicate questions) is close to many queries
-        that are not about it; ``cosine - density / 2`` corrects for that (see learned_fusion.TUNING).
+        that are not about it; ``cosine - density / 2`` corrects for that (docs/SEARCH.md).
         Computed on demand for the asked ids only, in one batch, and memoised; a change of the matrix
         forgets exactly the memo entries it can alter, so the values always equal a fresh computation.
         """
-        with self._lock:
+        with self._m.lock:
             self._size_density_memo()
-            wanted = [i for i in dict.fromkeys(ids) if i in self._row]
-            rows = np.array([self._row[i] for i in wanted], dtype=np.int64)
+            wanted = [i for i in dict.fromkeys(ids) if i in self._m.row_of]
+            rows = np.array([self._m.row_of[i] for i in wanted], dtype=np.int64)
             self._drop_stale(rows[self._dens_seq[rows] >= 0])
             todo = rows[self._dens_seq[rows] < 0]
             if todo.size:
@@ -112,54 +131,58 @@ class NeighbourDensity:
         Returns how many were computed (rows that move meanwhile are left to :meth:`densities`)."""
         done = start = 0
         while True:
-            with self._lock:
-                if start >= len(self._ids):
+            with self._m.lock:
+                if start >= len(self._m.id_list):
                     return done
                 self._size_density_memo()
-                chunk = np.arange(start, min(start + batch, len(self._ids)), dtype=np.int64)
+                chunk = np.arange(start, min(start + batch, len(self._m.id_list)), dtype=np.int64)
                 chunk = chunk[self._dens_seq[chunk] < 0]
                 if chunk.size:
                     with single_threaded_blas():
                         self._compute_densities(chunk)
                     done += chunk.size
             start += batch
-            if chunk.size and self._lock.contended:
+            if chunk.size and self._m.lock.contended:
                 time.sleep(DENSITY_WARM_PAUSE)  # let the waiting search take the lock
 
     def memoised_densities(self) -> dict[Any, tuple[float, float, int]]:
         """The memo as ``{id: (density, cosine of the k-th neighbour, change number it is valid at)}``
         (for tests and reports; an entry is checked against later changes before a search uses it)."""
-        with self._lock:
+        with self._m.lock:
             self._size_density_memo()
-            rows = np.flatnonzero(self._dens_seq[: len(self._ids)] >= 0)
+            rows = np.flatnonzero(self._dens_seq[: len(self._m.id_list)] >= 0)
             return {
-                self._ids[r]: (float(self._dens_mean[r]), float(self._dens_kth[r]), int(self._dens_seq[r]))
+                self._m.id_list[r]: (
+                    float(self._dens_mean[r]),
+                    float(self._dens_kth[r]),
+                    int(self._dens_seq[r]),
+                )
                 for r in rows
             }
 
     def _size_density_memo(self) -> None:
         # The matrix grows (and is built by from_arrays) without telling the memo: catch up with its capacity.
-        missing = self._vecs.shape[0] - self._dens_seq.shape[0]
+        missing = self._m.vectors.shape[0] - self._dens_seq.shape[0]
         if missing > 0:
             self._dens_mean = np.concatenate([self._dens_mean, np.zeros(missing, dtype=np.float32)])
             self._dens_kth = np.concatenate([self._dens_kth, np.zeros(missing, dtype=np.float32)])
             self._dens_seq = np.concatenate([self._dens_seq, np.full(missing, -1, dtype=np.int64)])
             if self._dens_nbrs is not None:
-                more = np.full((missing, DENSITY_NEIGHBOURS), _UNTRACKED, dtype=np.int64)
+                more = np.full((missing, self.neighbours), _UNTRACKED, dtype=np.int64)
                 self._dens_nbrs = np.concatenate([self._dens_nbrs, more])
 
     def _compute_densities(self, rows: np.ndarray) -> None:
-        n, k = len(self._ids), DENSITY_NEIGHBOURS
-        queries = self._vecs[rows].astype(np.float32)
-        coarse = self._ensure_coarse()[:n]
+        n, k = len(self._m.id_list), self.neighbours
+        queries = self._m.vectors[rows].astype(np.float32)
+        coarse = self._m.coarse_rows()[:n]
         # (m, n): one contiguous row of scores per asked article, so the partitions below run along rows.
-        scores = self._project(queries) @ coarse.T
+        scores = self._m.project(queries) @ coarse.T
         scores[np.arange(rows.size), rows] = -np.inf  # an article is not its own neighbour
         cand = None
-        if self._proj is not None and n > DENSITY_CANDIDATES:
+        if self._m.projected and n > self.candidates:
             # Projected regime: the coarse scores pick candidates, the full rows score them exactly.
-            cand = np.argpartition(-scores, DENSITY_CANDIDATES - 1, axis=1)[:, :DENSITY_CANDIDATES]
-            exact = self._vecs[cand.ravel()].astype(np.float32).reshape(*cand.shape, self.dim)
+            cand = np.argpartition(-scores, self.candidates - 1, axis=1)[:, : self.candidates]
+            exact = self._m.vectors[cand.ravel()].astype(np.float32).reshape(*cand.shape, self._m.dim)
             scores = np.einsum("mcd,md->mc", exact, queries)  # the article itself was not a candidate
         top = min(k, n - 1)
         self._dens_seq[rows] = self._change_seq
@@ -174,7 +197,7 @@ class NeighbourDensity:
         # Fewer rows than k: every other row is a neighbour, and any new row would become one.
         self._dens_kth[rows] = best.min(axis=1) if top == k else -np.inf
 
-    def _note_vector_change(self, row: int | None, new: np.ndarray | None, old: np.ndarray | None) -> None:
+    def note_vector_change(self, row: int | None, new: np.ndarray | None, old: np.ndarray | None) -> None:
         """Note that the article of ``row`` (``None``: a new row) gains vector ``new`` and/or loses ``old``:
         its own entry goes, and the vectors are logged for :meth:`_drop_stale` to check the other entries
         against when they are asked."""
@@ -190,7 +213,7 @@ class NeighbourDensity:
                 self._change_vecs[slot] = vec
                 self._change_seqs[slot] = self._change_seq
 
-    def _move_density(self, source: int, target: int) -> None:
+    def move(self, source: int, target: int) -> None:
         """The article of row ``source`` moved to row ``target``, and ``source`` is free: so is its entry."""
         if source < self._dens_seq.shape[0]:
             if target != source:
@@ -214,7 +237,7 @@ class NeighbourDensity:
         # One BLAS thread, like every product of a search: a multi-threaded call wakes threads that then
         # spin on the other core, which under load cost ~12 ms of CPU per request (benchmarks/load.py).
         with single_threaded_blas():
-            cosines = self._vecs[rows].astype(np.float32) @ self._change_vecs[logged].T  # (m, changes)
+            cosines = self._m.vectors[rows].astype(np.float32) @ self._change_vecs[logged].T  # (m, changes)
         newer = self._change_seqs[logged][None, :] > since[:, None]
         reached = np.where(newer, cosines, -np.inf).max(axis=1) >= self._dens_kth[rows] - DENSITY_TOLERANCE
         stale = reached | (since < oldest_logged - 1)
@@ -223,30 +246,30 @@ class NeighbourDensity:
     # -- kept across restarts (density_store) --------------------------------------------------------
     def density_params(self) -> tuple[int, ...]:
         """The setting a density depends on besides the vectors: stored densities of another are discarded."""
-        return (DENSITY_NEIGHBOURS, DENSITY_CANDIDATES)
+        return (self.neighbours, self.candidates)
 
     def track_neighbours(self, on: bool) -> None:
         """Start (or stop and forget) recording each computed entry's neighbours, which
         :meth:`density_snapshot` stores; only with integer ids (article ids), which the file holds."""
-        with self._lock:
+        with self._m.lock:
             self._dens_nbrs = None
             if on and self._int_ids() is not None:
                 self._size_density_memo()
                 self._dens_nbrs = np.full(
-                    (self._dens_seq.shape[0], DENSITY_NEIGHBOURS), _UNTRACKED, dtype=np.int64
+                    (self._dens_seq.shape[0], self.neighbours), _UNTRACKED, dtype=np.int64
                 )
 
     def _int_ids(self) -> np.ndarray | None:
         """The row ids as an int64 array, or None when one is not an integer (the file holds article ids)."""
-        if not all(isinstance(i, int) for i in self._ids):
+        if not all(isinstance(i, int) for i in self._m.id_list):
             return None
-        return np.asarray(self._ids, dtype=np.int64)
+        return np.asarray(self._m.id_list, dtype=np.int64)
 
     def _track(self, rows: np.ndarray, neighbour_rows: np.ndarray) -> None:
         if self._dens_nbrs is None:
             return
         try:
-            ids = np.fromiter((self._ids[r] for r in neighbour_rows.ravel()), dtype=np.int64)
+            ids = np.fromiter((self._m.id_list[r] for r in neighbour_rows.ravel()), dtype=np.int64)
         except (TypeError, ValueError):  # an id that is not an integer: nothing can be stored
             self._dens_nbrs = None
             return
@@ -257,8 +280,12 @@ class NeighbourDensity:
         """``(version, ids, vectors, digests)`` of the rows as they are, hashed outside the lock (~0.1 s at
         69,000 rows); the caller checks ``version`` under the lock before using them. None for ids that are
         not integers."""
-        with self._lock:
-            version, ids, vecs = self._vector_version, self._int_ids(), self._vecs[: len(self._ids)]
+        with self._m.lock:
+            version, ids, vecs = (
+                self._vector_version,
+                self._int_ids(),
+                self._m.vectors[: len(self._m.id_list)],
+            )
         if ids is None:
             return None
         return version, ids, vecs, row_digests(vecs)
@@ -279,7 +306,7 @@ class NeighbourDensity:
             version, ids, vecs, digests = current
             with single_threaded_blas():
                 positions, rows = reusable_entries(stored, ids, digests, vecs, DENSITY_TOLERANCE)
-            with self._lock:
+            with self._m.lock:
                 if version != self._vector_version:
                     continue
                 self._size_density_memo()
@@ -302,14 +329,14 @@ class NeighbourDensity:
             if current is None:
                 return None
             version, ids, _vecs, digests = current
-            with self._lock:
+            with self._m.lock:
                 if version != self._vector_version:
                     continue
                 n = len(ids)
                 self._size_density_memo()
                 self._drop_stale(np.flatnonzero(self._dens_seq[:n] >= 0))
                 if self._dens_nbrs is None:
-                    neighbours = np.full((n, DENSITY_NEIGHBOURS), -1, dtype=np.int64)
+                    neighbours = np.full((n, self.neighbours), -1, dtype=np.int64)
                     has_entry = np.zeros(n, dtype=bool)
                 else:
                     neighbours = self._dens_nbrs[:n].copy()

@@ -19,13 +19,18 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from whoosh.reading import MultiReader, SegmentReader
 
-from .analyzer import iter_word_spans
-from .normalize import HAN_CHAR, normalize_text
-from .ranker import FieldParams, FieldPostings, Ranker, SegmentView, _read_matcher, segment_postings
-from .schema import RANKED_FIELDS, external_id, norm_key
-from .segment_store import load_segment_file, save_segment, segment_file, worth_storing
+from search_index.lexical.analyzer import iter_word_spans
+from search_index.lexical.normalize import HAN_CHAR, normalize_text
+from search_index.lexical.ranker import (
+    FieldPostings,
+    Ranker,
+    SegmentView,
+)
+from search_index.lexical.schema import RANKED_FIELDS, external_id, norm_key
+from search_index.lexical.segment_store import load_segment_file, save_segment, segment_file, worth_storing
+from search_index.lexical.whoosh_adapter import open_reader, read_matcher, segment_postings
+from search_index.ranking.config import FieldParams
 
 #: Filter terms (status, category, tag, audience values) whose documents a segment remembers.
 MAX_TERM_FILTERS = 64
@@ -67,7 +72,7 @@ class SegmentDocs:
         if local is None:
             ids: list[int] = []
             if (fieldname, value) in seg_reader:
-                ids, _w = _read_matcher(seg_reader.postings(fieldname, value))
+                ids, _w = read_matcher(seg_reader.postings(fieldname, value))
             local = np.asarray(ids, dtype=np.int32)
             if len(self._term_docs) >= MAX_TERM_FILTERS:  # many distinct tag filters: bounded memory
                 self._term_docs.clear()
@@ -271,43 +276,6 @@ def load_segment(seg_reader: Any, store_dir: str | os.PathLike | None = None) ->
             save_segment(path, ndocs, fields, spell_df)
     seg_docs = SegmentDocs(ndocs, fields.pop("id", None))
     return fields, spell_df, seg_docs
-
-
-def open_reader(ix: Any, previous: Any = None) -> Any:
-    """A reader of the newest generation of ``ix`` that keeps ``previous``'s readers of unchanged segments.
-
-    Opening a segment reads its term index (~1 ms a segment here), and after a one-article commit all
-    segments but one or two are the same.  Whoosh's own ``reader(reuse=...)`` matches segments by id
-    only, but a segment keeps its id when documents in it are deleted (its deletion set lives in the
-    generation's TOC), so a reused reader would show replaced documents as live; here a reader is reused
-    only when its segment's deletions are the same too.  Nothing closes a snapshot's reader (they are
-    left to the garbage collector), so sharing leaf readers between generations is safe.
-    """
-    if previous is None:
-        return ix.reader()
-    toc = ix._read_toc()  # what ix.reader() reads first; Whoosh has no public name for it
-    if len(toc.segments) <= 1:
-        # Nothing to share: a lone segment's reader is the whole reader, carrying the new generation.
-        return ix.reader()
-    reusable = {
-        seg_reader.segment().segment_id(): seg_reader
-        for seg_reader, _offset in previous.leaf_readers()
-        if seg_reader.segment() is not None
-    }
-    readers = []
-    for segment in toc.segments:
-        old = reusable.get(segment.segment_id())
-        if old is None or not _same_deletions(old.segment(), segment):
-            old = SegmentReader(ix.storage, toc.schema, segment, generation=toc.generation)
-        readers.append(old)
-    return MultiReader(readers, generation=toc.generation)
-
-
-def _same_deletions(old: Any, new: Any) -> bool:
-    """Whether two versions of one segment (same id, so the same documents) delete the same documents."""
-    if old.deleted_count() != new.deleted_count():
-        return False
-    return not old.has_deletions() or set(old.deleted_docs()) == set(new.deleted_docs())
 
 
 def build_snapshot(

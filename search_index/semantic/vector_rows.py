@@ -17,8 +17,8 @@ from sqlalchemy import delete, func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from .models import SearchVector
-from .semantic import Embedder, article_text, vector_to_bytes
+from search_index.models import SearchVector
+from search_index.semantic.model import Embedder, article_text, vector_to_bytes
 
 #: Article statuses that keep a vector (search by leads, possible duplicates among drafts and reviews).
 VECTOR_STATUSES = frozenset({"published", "in_review", "draft"})

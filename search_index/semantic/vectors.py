@@ -1,29 +1,20 @@
 """Article vectors for semantic search: database rows, one matrix per worker, kept in step with articles.
 
-Flask-free (DESIGN §2, §5).  The pieces of :mod:`search_index.semantic` (embedders) and
-:mod:`search_index.matrix` are wired to the database here:
-
-- Vectors live in ``search_vectors`` (:class:`~search_index.models.SearchVector`), so every worker and node
-  shares them; each worker holds them in one :class:`~search_index.matrix.VectorMatrix`.
-- After a commit that changed articles (the same ``search_changes`` feed as the index), :meth:`VectorStore.
-  catch_up` loads the changed documents, re-embeds only those whose :func:`~search_index.vector_rows.vector_hash` differs from the
-  stored row (a short transaction of its own per batch), and updates this worker's matrix.  Other workers and
-  nodes replay the same feed with a per-worker in-memory cursor and mostly just read the stored rows.
-- Drafts, articles in review and published ones have vectors (:data:`search_index.vector_rows.VECTOR_STATUSES`);
-  archived, rejected and deleted ones lose theirs.  The rows themselves are :mod:`search_index.vector_rows`.
-- Missing vectors (an article embedded by nobody yet, a model switch, a bulk import) are computed lazily in a
-  background thread and never make a search fail.
-- Every failure of the model degrades to lexical search (:meth:`VectorStore.status` says why).
+Vectors live in ``search_vectors`` (:mod:`.vector_rows`), shared by every worker and node; each worker holds
+them in one :class:`~.matrix.VectorMatrix`. After a commit that changed articles (the same ``search_changes``
+feed as the index) :meth:`VectorStore.catch_up` re-embeds only the documents whose vector hash changed and
+updates this worker's matrix; other workers replay the feed and mostly read the stored rows. Drafts,
+articles in review and published ones have vectors; others lose theirs. Missing vectors are computed in a
+background thread, and every failure of the model degrades to lexical search (:meth:`VectorStore.status`).
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -32,14 +23,13 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from .changes import Cursor, cursor_at_newest, has_new_changes, pending_changes
-from .density_store import warm_with_stored_densities
-from .matrix import VectorMatrix
-from .memory import release_free_memory
-from .models import SearchVector
-from .semantic import Embedder, bytes_to_vector, load_model
-from .vector_queries import VectorQueries
-from .vector_rows import (
+from search_index.models import SearchVector
+from search_index.ranking.config import DEFAULT_RANKING, RankingConfig
+from search_index.semantic import warmup
+from search_index.semantic.matrix import VectorMatrix
+from search_index.semantic.model import Embedder, bytes_to_vector, load_model
+from search_index.semantic.vector_queries import VectorQueries
+from search_index.semantic.vector_rows import (
     BATCH,
     VectorReport,
     check_vectors,
@@ -50,6 +40,7 @@ from .vector_rows import (
     vector_hash,
     wants_vector,
 )
+from search_index.sync.changes import Cursor, cursor_at_newest, has_new_changes, pending_changes
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +56,7 @@ IterDocs = Callable[[Session], Iterable[Mapping[str, Any]]]
 # --- the per-worker store -----------------------------------------------------------------------------
 
 
-class VectorStore(VectorQueries):
+class VectorStore:
     """One worker's semantic state: the model (or why there is none), its matrix, and the sync with the DB."""
 
     def __init__(
@@ -79,6 +70,7 @@ class VectorStore(VectorQueries):
         background: bool = True,
         poll_interval: float = POLL_INTERVAL,
         eager: bool = True,
+        ranking: RankingConfig = DEFAULT_RANKING,
     ):
         self.engine = engine
         self.load_docs = load_docs
@@ -97,10 +89,18 @@ class VectorStore(VectorQueries):
         self._cursor = Cursor()
         self._loaded = False
         self._polled_at = 0.0
-        self._lazy: set[int] = set()
+        #: Articles waiting for their vector to be computed in the background.
+        self.pending: set[int] = set()
         self._lock = threading.RLock()
         self._thread: threading.Thread | None = None
         self._failed_once = False
+        self.ranking = ranking
+        self._matrix_options = {
+            "density_neighbours": ranking.density_neighbours,
+            "density_candidates": ranking.density_candidates,
+        }
+        #: The read-only queries a search asks (semantic ranking, cosines, densities, similar articles).
+        self.queries = VectorQueries(self._ready, self.schedule, ranking)
 
         if eager or self.setting in ("off", "none", "0", "false", ""):
             self.ensure_model()
@@ -113,7 +113,9 @@ class VectorStore(VectorQueries):
                 started = time.monotonic()
                 self.embedder, self.reason = load_model(self.setting, self._loader)
                 self.load_seconds = round(time.monotonic() - started, 2)
-                self.matrix = VectorMatrix(self.embedder.dim) if self.embedder else None
+                self.matrix = (
+                    VectorMatrix(self.embedder.dim, **self._matrix_options) if self.embedder else None
+                )
                 self._model_ready.set()
         return self.embedder is not None
 
@@ -124,44 +126,17 @@ class VectorStore(VectorQueries):
         warm_densities: bool = False,
         density_dir: Path | None = None,
     ) -> threading.Thread:
-        """Load the model and the stored vectors in a thread (start-up stays fast; search is lexical until
-        then), and schedule the vectors nobody computed yet (``known_ids``: the ids in the index).
-
-        ``warm_densities`` (when the learned fusion will ask for them) then computes every article's
-        neighbour density, so that the first searches do not pay for their candidates' densities; with
-        ``density_dir`` (the index folder) it reuses and stores them there (:mod:`.density_store`)."""
-
-        def run() -> None:
-            try:
-                if self.ensure_model():
-                    with self._lock:
-                        self.load()
-                    if known_ids is not None:
-                        self.schedule(self.matrix.missing(known_ids()))
-                    if warm_densities:
-                        self._warm_densities(density_dir)
-                    release_free_memory()  # the loading's and the densities' temporaries
-            except Exception:
-                self._fail("loading the article vectors")
-
-        thread = threading.Thread(target=run, name="vector-start", daemon=True)
-        thread.start()
-        return thread
-
-    def _warm_densities(self, density_dir: Path | None) -> None:
-        started, reused = time.monotonic(), 0
-        if density_dir is None:
-            computed = self.matrix.warm_densities()
-        else:
-            reused, computed = warm_with_stored_densities(self.matrix, density_dir, self.model_name)
-        log.info(
-            "semantic search: neighbour densities of %d article(s) computed, %d reused, in %.1f s",
-            computed,
-            reused,
-            time.monotonic() - started,
+        """Load the model, the vectors and the densities in a thread (see :mod:`.warmup`)."""
+        return warmup.start_in_background(
+            self, known_ids, warm_densities=warm_densities, density_dir=density_dir
         )
 
     # -- state --------------------------------------------------------------------------------------
+    def _ready(self) -> tuple[Embedder, VectorMatrix] | None:
+        if self.enabled and self.embedder is not None and self.matrix is not None:
+            return self.embedder, self.matrix
+        return None
+
     @property
     def enabled(self) -> bool:
         """True once a model is loaded (False while it loads, when off, or when it failed)."""
@@ -187,11 +162,12 @@ class VectorStore(VectorQueries):
             "reason": self.reason,
             "vectors": len(self.matrix) if self.matrix is not None else 0,
             "memory_mb": round(self.matrix.nbytes / 2**20, 1) if self.matrix is not None else 0.0,
-            "pending": len(self._lazy),
+            "pending": len(self.pending),
             "load_seconds": self.load_seconds,
         }
 
-    def _fail(self, what: str) -> None:
+    def report_failure(self, what: str) -> None:
+        """Log a failure of the semantic side (the traceback once per process); search stays lexical."""
         if not self._failed_once:
             log.exception("semantic search: %s failed; lexical results only", what)
             self._failed_once = True
@@ -209,12 +185,13 @@ class VectorStore(VectorQueries):
         """Read every stored vector of this model into a fresh matrix (start-up); returns how many."""
         if not self.enabled or not self._tables_exist():
             return 0
-        with Session(self.engine) as session:
+        # The whole load under the lock: a search's note_missing/schedule then waits instead of queueing
+        # every article of a matrix that is still empty.
+        with self._lock, Session(self.engine) as session:
             cursor = cursor_at_newest(session)
             ids, rows, hashes = read_vectors(session, self.model_name, self.embedder.dim)
-        matrix = VectorMatrix.from_float16_rows(ids, rows)
-        matrix.prepare()
-        with self._lock:
+            matrix = VectorMatrix.from_float16_rows(ids, rows, **self._matrix_options)
+            matrix.prepare()
             self.matrix = matrix
             self._hashes = hashes
             self._cursor = cursor
@@ -248,7 +225,7 @@ class VectorStore(VectorQueries):
         try:
             return self.catch_up(budget)
         except Exception:
-            self._fail("vector update")
+            self.report_failure("vector update")
             return 0
 
     def catch_up_if_due(self) -> int:
@@ -277,7 +254,7 @@ class VectorStore(VectorQueries):
             finally:
                 self._lock.release()
         except Exception:
-            self._fail("vector catch-up")
+            self.report_failure("vector catch-up")
             return 0
 
     def apply(self, ids: Iterable[int], budget: int | None = None, *, defer_writes: bool = False) -> None:
@@ -309,14 +286,14 @@ class VectorStore(VectorQueries):
                         continue
                     self.matrix.set(i, vec)
                     self._hashes[i] = want
-                self._lazy.discard(i)
+                self.pending.discard(i)
             else:
                 to_embed.append(doc)
         if gone:
             for i in gone:
                 self.matrix.remove(i)
                 self._hashes.pop(i, None)
-                self._lazy.discard(i)
+                self.pending.discard(i)
             if defer_writes:
                 self.schedule(i for i in gone if i in stored)
             else:
@@ -330,7 +307,7 @@ class VectorStore(VectorQueries):
             for article_id, content_hash, vec in done:
                 self.matrix.set(article_id, vec)
                 self._hashes[article_id] = content_hash
-                self._lazy.discard(article_id)
+                self.pending.discard(article_id)
         if later:
             self.schedule(int(d["id"]) for d in later)
 
@@ -340,8 +317,8 @@ class VectorStore(VectorQueries):
         if not self.enabled:
             return
         with self._lock:
-            self._lazy.update(int(i) for i in ids)
-            if not self._lazy or not self.background:
+            self.pending.update(int(i) for i in ids)
+            if not self.pending or not self.background:
                 return
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._drain_quietly, name="vector-lazy", daemon=True)
@@ -355,7 +332,7 @@ class VectorStore(VectorQueries):
         for the whole load (a search waited for it, 0.7-0.9 s at 69,979 vectors)."""
         if self.matrix is None or not self._loaded:
             return
-        missing = [i for i in self.matrix.missing(ids) if isinstance(i, int) and i not in self._lazy]
+        missing = [i for i in self.matrix.missing(ids) if isinstance(i, int) and i not in self.pending]
         if missing:
             self.schedule(missing)
 
@@ -366,8 +343,8 @@ class VectorStore(VectorQueries):
             with self._lock:
                 # A random batch: the workers of a node then mostly embed different articles and read
                 # each other's rows instead of all embedding the same ones.
-                batch = random.sample(sorted(self._lazy), min(BATCH, len(self._lazy)))
-                self._lazy.difference_update(batch)
+                batch = random.sample(sorted(self.pending), min(BATCH, len(self.pending)))
+                self.pending.difference_update(batch)
             if not batch:
                 break
             self.apply(batch, budget=None)
@@ -378,7 +355,7 @@ class VectorStore(VectorQueries):
         try:
             self.drain()
         except Exception:
-            self._fail("background embedding")
+            self.report_failure("background embedding")
 
     def wait_idle(self, timeout: float = 30.0) -> None:
         thread = self._thread
@@ -399,28 +376,24 @@ class VectorStore(VectorQueries):
             stale = [i for i in session.exec(select(SearchVector.article_id)).all() if i not in keep]
         delete_rows(self.engine, stale)
         matrix = (
-            VectorMatrix.from_arrays([i for i, _h, _v in done], np.vstack([v for _i, _h, v in done]))
+            VectorMatrix.from_arrays(
+                [i for i, _h, _v in done], np.vstack([v for _i, _h, v in done]), **self._matrix_options
+            )
             if done
-            else VectorMatrix(self.embedder.dim)
+            else VectorMatrix(self.embedder.dim, **self._matrix_options)
         )
         with self._lock:
             self.matrix, self._hashes, self._loaded = matrix, {i: h for i, h, _v in done}, True
             self._cursor = cursor
-            self._lazy.clear()
+            self.pending.clear()
         # Changes committed while we embedded are replayed by the next catch-up.
         return len(done)
 
     def check(self, session: Session | None = None) -> VectorReport:
-        """Compare the stored vectors with the articles (by :func:`~search_index.vector_rows.vector_hash`)."""
-        if not self.enabled or self.iter_docs is None:
+        """Compare the stored vectors with the articles (by :func:`.vector_rows.vector_hash`)."""
+        if not self.enabled or self.iter_docs is None or self.model_name is None:
             return VectorReport()
-        with self._session(session) as s:
-            return check_vectors(s, self.iter_docs(s), self.model_name)
-
-    @contextlib.contextmanager
-    def _session(self, session: Session | None) -> Iterator[Session]:
         if session is not None:
-            yield session
-            return
+            return check_vectors(session, self.iter_docs(session), self.model_name)
         with Session(self.engine) as own:
-            yield own
+            return check_vectors(own, self.iter_docs(own), self.model_name)

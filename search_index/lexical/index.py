@@ -15,7 +15,7 @@ Concurrency model (several gunicorn workers, each with its own ``SearchIndex``):
 - Readers check the index generation at most every ``refresh_interval`` seconds (0.25 by default) and
   switch to a new reader when it changed, so a committed write is visible everywhere within a second.
   Ranking data is rebuilt only for new Whoosh segments, and the first process to read a segment stores
-  it beside the segment for the others (:mod:`search_index.segment_store`).
+  it beside the segment for the others (:mod:`search_index.lexical.segment_store`).
 
 Bad input never raises from :meth:`SearchIndex.search`: the query is free text (there is no query
 syntax, ``title:(`` is just two words), it is cut to :data:`MAX_QUERY_CHARS`, and input without
@@ -24,45 +24,39 @@ searchable characters gives zero results.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from whoosh import writing
-from whoosh.filedb.filestore import FileStorage
-from whoosh.index import LockError
 
-from .documents import to_whoosh
-from .filelock import file_lock
-from .query import MAX_QUERY_CHARS, AnalyzedQuery, analyze_query
-from .ranker import DEFAULT_FIELD_PARAMS, FieldParams
-from .rerank import rerank_by_title_overlap
-from .results import LexicalRanking, SearchHit, SearchResults, make_hit, page_args
-from .schema import SCHEMA_VERSION, TEXT_FIELDS, build_schema, external_id
-from .snapshot import SegmentData, Snapshot, VisibleDocs, build_snapshot
-from .spelling import suggest
-from .synonyms import SynonymMap, default_synonyms
+from search_index.lexical.query import MAX_QUERY_CHARS, AnalyzedQuery, analyze_query
+from search_index.lexical.rerank import rerank_by_title_overlap
+from search_index.lexical.schema import TEXT_FIELDS, external_id
+from search_index.lexical.snapshot import SegmentData, Snapshot, VisibleDocs, build_snapshot
+from search_index.lexical.spelling import suggest
+from search_index.lexical.synonyms import SynonymMap, default_synonyms
+from search_index.lexical.whoosh_adapter import IndexBusyError, WhooshStore
+from search_index.ranking.config import DEFAULT_RANKING, FieldParams, RankingConfig
+from search_index.results import LexicalRanking, SearchHit, SearchResults, make_hit, page_args
 
-__all__ = ["MAX_QUERY_CHARS", "AnalyzedQuery", "LexicalRanking", "SearchHit", "SearchIndex", "SearchResults"]
+__all__ = [
+    "MAX_QUERY_CHARS",
+    "AnalyzedQuery",
+    "IndexBusyError",
+    "LexicalRanking",
+    "SearchHit",
+    "SearchIndex",
+    "SearchResults",
+]
 
 log = logging.getLogger(__name__)
 
-#: "Did you mean" is computed when a query finds fewer results than this.
-SUGGEST_BELOW = 3
-
 _WORD_FIELDS = (*TEXT_FIELDS, "tags")
-_LOCK_FILE = "portal-write.lock"
-_SCHEMA_FILE = "schema-version"
-
-
-class IndexBusyError(RuntimeError):
-    """A write waited longer than ``lock_timeout`` for another writer (a rebuild that never ends)."""
 
 
 # --- the index --------------------------------------------------------------------------------------
@@ -75,7 +69,8 @@ class SearchIndex:
 
     :param synonyms: the synonym map used when ``search`` gets none; defaults to the bundled
         :func:`search_index.synonyms.default_synonyms`. Change it later with :meth:`set_synonyms`.
-    :param field_params: BM25 weights per field (see :data:`DEFAULT_FIELD_PARAMS`).
+    :param ranking: the ranking tunables (BM25 field weights, query weights, the title re-rank).
+    :param field_params: BM25 weights per field, overriding ``ranking.field_params``.
     :param refresh_interval: how often (seconds) a reader looks for a newer index generation.
     :param lock_timeout: how long a write waits for another process's write before
         :class:`IndexBusyError`.
@@ -87,119 +82,40 @@ class SearchIndex:
         *,
         synonyms: SynonymMap | None = None,
         field_params: Mapping[str, FieldParams] | None = None,
+        ranking: RankingConfig = DEFAULT_RANKING,
         refresh_interval: float = 0.25,
         lock_timeout: float = 600.0,
     ):
         self.index_dir = Path(index_dir)
         self.index_dir.mkdir(parents=True, exist_ok=True)
         self.synonyms = synonyms if synonyms is not None else default_synonyms()
-        self.field_params = dict(field_params or DEFAULT_FIELD_PARAMS)
+        self.ranking = ranking
+        self.field_params = dict(field_params or ranking.field_params)
         self.refresh_interval = refresh_interval
         self.lock_timeout = lock_timeout
-        self._thread_write_lock = threading.RLock()
         self._refresh_lock = threading.Lock()
         self._snap: Snapshot | None = None
         self._checked_at = 0.0
         # Segment id → ranking arrays; segments never change, so these survive generations.
         self._seg_cache: dict[str, SegmentData] = {}
-        # Plain file reads, not mmap: the ranker copies every posting into numpy arrays anyway, and mapped
-        # index files made each worker's resident memory ~140 MB larger at 69,000 articles (same results,
-        # same query time; opening reads the files instead of faulting pages in).
-        self._storage = FileStorage(str(self.index_dir), supports_mmap=False)
-        #: True when this instance found an index of an older schema and started it afresh (empty): the
-        #: owner must rebuild it from the database (``IndexSync.start`` does, as the cursor is gone too).
-        self.recreated = False
-        with self._write_lock():
-            if not self._storage.index_exists():
-                self._storage.create_index(build_schema())
-                self._write_schema_version()
-            elif self._schema_version() != SCHEMA_VERSION:
-                log.warning(
-                    "search index %s has schema version %s, this code needs %s: starting it afresh",
-                    self.index_dir,
-                    self._schema_version(),
-                    SCHEMA_VERSION,
-                )
-                self._clear_dir()
-                self._storage.create_index(build_schema())
-                self._write_schema_version()
-                self.recreated = True
-        self._ix = self._storage.open_index()
-
-    # -- schema version -----------------------------------------------------------------------------
-    def _schema_version(self) -> int | None:
-        try:
-            return int((self.index_dir / _SCHEMA_FILE).read_text(encoding="ascii").strip())
-        except (OSError, ValueError):
-            return None  # written before versions were recorded: as old as it gets
-
-    def _write_schema_version(self) -> None:
-        (self.index_dir / _SCHEMA_FILE).write_text(f"{SCHEMA_VERSION}\n", encoding="ascii")
-
-    def _clear_dir(self) -> None:
-        """Remove the index files and everything derived from them (the sync cursor included), but not
-        the lock files other processes may hold."""
-        for entry in self.index_dir.iterdir():
-            if entry.is_file() and not entry.name.endswith(".lock"):
-                entry.unlink(missing_ok=True)
+        self.store = WhooshStore(self.index_dir, lock_timeout=lock_timeout, on_write=self._written)
+        self.recreated = self.store.recreated
 
     # -- writing ----------------------------------------------------------------------------------
-    @contextlib.contextmanager
-    def _write_lock(self) -> Iterator[None]:
-        """Exclusive across threads (RLock) and processes (flock on a file in the index dir)."""
-        busy = lambda: IndexBusyError(f"index {self.index_dir} busy for {self.lock_timeout}s")  # noqa: E731
-        # The deadline starts once this thread holds the thread lock (the second context is entered after it).
-        with (
-            self._thread_write_lock,
-            file_lock(self.index_dir / _LOCK_FILE, time.monotonic() + self.lock_timeout, busy),
-        ):
-            yield
-
-    @contextlib.contextmanager
-    def _writer(self, **kwargs) -> Iterator[Any]:
-        """A Whoosh writer under the process lock; commits on success, cancels on error."""
-        with self._write_lock():
-            deadline = time.monotonic() + self.lock_timeout
-            while True:
-                try:
-                    writer = self._ix.writer(**kwargs)
-                    break
-                except LockError:
-                    # Only a writer that bypasses our file lock gets here (e.g. a maintenance script).
-                    if time.monotonic() > deadline:
-                        raise IndexBusyError(f"whoosh write lock held for {self.lock_timeout}s") from None
-                    time.sleep(0.05)
-            try:
-                yield writer
-            except BaseException:
-                writer.cancel()
-                raise
+    def _written(self) -> None:
         self._checked_at = 0.0  # our own write: look at the new generation on the next search
 
     def upsert(self, docs: Iterable[Mapping[str, Any]]) -> int:
-        """Add or replace documents by ``id`` (see :mod:`search_index.schema` for the keys).
+        """Add or replace documents by ``id`` (see :mod:`search_index.lexical.schema` for the keys).
 
         Missing ``status`` means ``draft`` and missing ``audience`` means ``internal`` (the safe choice:
         agents do not see it). One commit for the whole batch. Returns how many documents were written.
         """
-        prepared = [to_whoosh(d) for d in docs]
-        if not prepared:
-            return 0
-        with self._writer(limitmb=128) as w:
-            for d in prepared:
-                w.update_document(**d)
-            w.commit()
-        return len(prepared)
+        return self.store.upsert(docs)
 
     def delete(self, ids: Iterable[int | str]) -> int:
         """Remove documents by article id; unknown ids are ignored. Returns how many were removed."""
-        keys = [str(i) for i in ids]
-        if not keys:
-            return 0
-        with self._writer() as w:
-            n = sum(w.delete_by_term("id", k) for k in keys)
-            w.commit()
-        return n
+        return self.store.delete(ids)
 
     def rebuild(
         self,
@@ -209,30 +125,11 @@ class SearchIndex:
         progress_every: int = 1000,
         procs: int = 1,
     ) -> int:
-        """Replace the whole index with ``docs`` in one commit.
-
-        Readers keep answering from the old generation until the commit, then switch; a failure half
-        way leaves the old index untouched. ``progress(n_done)`` is called every ``progress_every``
-        documents. Returns the number of documents indexed.
-
-        ``procs`` > 1 analyses and writes in that many forked processes, one segment each (the ranker
-        reads several segments as one index). Only for a single-threaded caller such as
-        ``portal reindex``: forking a process that has other threads (a web worker) is unsafe.
-        """
-        n = 0
-        options: dict[str, Any] = {"limitmb": 256}
-        if procs > 1:
-            options.update(procs=procs, multisegment=True, batchsize=500)
-        with self._writer(**options) as w:
-            for doc in docs:
-                w.add_document(**to_whoosh(doc))
-                n += 1
-                if progress is not None and n % progress_every == 0:
-                    progress(n)
-            w.commit(mergetype=writing.CLEAR)
+        """Replace the whole index with ``docs`` in one commit (see :meth:`WhooshStore.rebuild`)."""
+        n = self.store.rebuild(docs, progress, progress_every=progress_every, procs=procs)
         # Read the new segments now, which also stores their ranking data beside them
-        # (search_index.segment_store): the workers' first searches then load it instead of each reading
-        # every segment (~5 s at 69,000 articles).
+        # (search_index.lexical.segment_store): the workers' first searches then load it instead of each
+        # reading every segment (~5 s at 69,000 articles).
         self.refresh(force=True)
         if progress is not None:
             progress(n)
@@ -258,14 +155,18 @@ class SearchIndex:
             snap = self._snap
             if snap is not None and time.monotonic() - self._checked_at < self.refresh_interval:
                 return snap
-            latest = self._ix.latest_generation()
+            latest = self.store.latest_generation()
             if snap is None or latest != snap.generation:
                 snap = build_snapshot(
-                    self._ix, self._seg_cache, self.field_params, self.index_dir, previous=snap
+                    self.store.ix, self._seg_cache, self.field_params, self.index_dir, previous=snap
                 )
                 self._snap = snap
             self._checked_at = time.monotonic()
             return snap
+
+    def holds_no_documents(self) -> bool:
+        """Whether the Whoosh index holds no document at all (counted on the open handle: no second open)."""
+        return self.store.doc_count_all() == 0
 
     def doc_count(self) -> int:
         """Number of live documents in the index, whatever their status."""
@@ -273,10 +174,14 @@ class SearchIndex:
 
     def all_doc_hashes(self) -> dict[int | str, str]:
         """``{article id: content_hash}`` for every live document (ids as in :func:`~search_index.schema.external_id`)."""
+        return self.stored_values("content_hash")
+
+    def stored_values(self, name: str) -> dict[int | str, str]:
+        """``{article id: stored field name}`` for every live document (empty text when not stored)."""
         snap = self._snapshot()
         out: dict[int | str, str] = {}
         for stored in snap.reader.all_stored_fields():
-            out[external_id(stored["id"])] = stored.get("content_hash", "")
+            out[external_id(stored["id"])] = stored.get(name, "") or ""
         return out
 
     def get(self, article_id: int | str) -> dict[str, Any] | None:
@@ -287,7 +192,7 @@ class SearchIndex:
 
     def analyze(self, query: Any, synonyms: SynonymMap | None = None) -> AnalyzedQuery:
         """The weighted terms ``search`` would use for ``query`` (for debugging and the search log)."""
-        return analyze_query(query, self.synonyms if synonyms is None else synonyms)
+        return analyze_query(query, self.synonyms if synonyms is None else synonyms, self.ranking)
 
     def search(
         self,
@@ -313,10 +218,10 @@ class SearchIndex:
         :param synonyms: a :class:`SynonymMap` for this query; ``None`` uses the index's map,
             ``SynonymMap.empty()`` switches synonyms off.
         :returns: :class:`SearchResults` with ``total`` matches, one page of ``hits`` (score order) and a
-            ``suggestion`` ("did you mean") when the query found fewer than :data:`SUGGEST_BELOW`.
+            ``suggestion`` ("did you mean") when the query found fewer than ``ranking.suggest_below``.
         """
         limit, offset, statuses = page_args(limit, offset, statuses)
-        aq = analyze_query(query, self.synonyms if synonyms is None else synonyms)
+        aq = analyze_query(query, self.synonyms if synonyms is None else synonyms, self.ranking)
         ranking = self._with_retry(lambda: self._rank(aq, statuses, category, tag, audience, offset + limit))
         results = SearchResults(
             query=aq.text,
@@ -347,7 +252,7 @@ class SearchIndex:
         documents as ``(article id, document number, score)``. For fusion, which needs the ids and scores
         of the lexical top 50 but snippets only for the page it shows (:meth:`hit`)."""
         limit, _offset, statuses = page_args(limit, 0, statuses)
-        aq = analyze_query(query, self.synonyms if synonyms is None else synonyms)
+        aq = analyze_query(query, self.synonyms if synonyms is None else synonyms, self.ranking)
         return self._with_retry(lambda: self._rank(aq, statuses, category, tag, audience, limit))
 
     def hit(self, ranking: LexicalRanking, docnum: int, score: float) -> SearchHit:
@@ -405,11 +310,11 @@ class SearchIndex:
         scores[~mask] = 0.0
         matched = np.flatnonzero(scores > 0)
         ranking.total = int(matched.size)
-        if ranking.total < SUGGEST_BELOW:
+        if ranking.total < self.ranking.suggest_below:
             ranking.suggestion = suggest(snap, aq.text, mask)
         if want <= 0 or matched.size == 0:
             return ranking
-        cand_scores = rerank_by_title_overlap(snap, aq, matched, scores[matched])
+        cand_scores = rerank_by_title_overlap(snap, aq, matched, scores[matched], self.ranking)
         if want < matched.size:
             part = np.argpartition(-cand_scores, want - 1)[:want]
             matched, cand_scores = matched[part], cand_scores[part]

@@ -14,11 +14,12 @@ number goes straight to ``searcher.stored_fields``.
 from __future__ import annotations
 
 import math
-from array import array
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
+
+from search_index.ranking.config import FieldParams
 
 
 @dataclass
@@ -50,98 +51,6 @@ class FieldPostings:
         return self.ptr.nbytes + self.docs.nbytes + self.tfs.nbytes + self.doclen.nbytes
 
 
-def _read_matcher(m) -> tuple[list[int], list[float]]:
-    """Read every posting of a Whoosh matcher.
-
-    Fast path: Whoosh 3 leaf matchers keep a block's ids and weights as arrays, so a block is copied
-    at once instead of stepping through it posting by posting (which is 10× slower).
-    """
-    ids: list[int] = []
-    weights: list[float] = []
-    if hasattr(m, "_read_ids") and hasattr(m, "_next_block"):
-        while not m._atend:
-            m._read_ids()
-            m._read_weights()
-            ids.extend(m._ids)
-            weights.extend(m._weights)
-            m._next_block()
-        return ids, weights
-    while m.is_active():
-        ids.append(m.id())
-        weights.append(m.weight())
-        m.next()
-    return ids, weights
-
-
-def _extend(target: array, values) -> None:
-    # array.extend refuses an array of another type code (Whoosh may hand out 'B' or 'd' arrays).
-    if isinstance(values, array) and values.typecode != target.typecode:
-        values = values.tolist()
-    target.extend(values)
-
-
-def segment_postings(seg_reader, fieldnames: Iterable[str]) -> dict[str, FieldPostings]:
-    """Build :class:`FieldPostings` for ``fieldnames`` from one Whoosh segment reader."""
-    wanted = set(fieldnames)
-    ndocs = seg_reader.doc_count_all()
-    # array('i'/'f') instead of lists of Python numbers: 4 bytes a posting instead of ~36, which keeps a
-    # worker's peak (and, as CPython rarely returns freed memory, its lasting) RSS low at 70,000 articles.
-    per_field: dict[str, tuple[list[str], list[int], array, array]] = {
-        f: ([], [0], array("i"), array("f")) for f in wanted
-    }
-    schema = seg_reader.schema
-    terms = getattr(seg_reader, "_terms", None)
-    if terms is not None and hasattr(terms, "items"):
-        codec, postfile = seg_reader._codec, terms._postfile
-        for (fieldname, tbytes), terminfo in terms.items():
-            if fieldname not in wanted:
-                continue
-            if terminfo.is_inlined():
-                ids, weights, _values = terminfo.inlined_postings()
-            else:
-                fmt = schema[fieldname].format
-                m = codec.postings_reader(postfile, terminfo, fmt, term=(fieldname, tbytes))
-                ids, weights = _read_matcher(m)
-            vocab, ptr, allids, allw = per_field[fieldname]
-            vocab.append(tbytes.decode("utf-8"))
-            _extend(allids, ids)
-            _extend(allw, weights)
-            ptr.append(ptr[-1] + len(ids))
-    else:  # pragma: no cover - other codecs: slower, public API only
-        for fieldname in wanted:
-            vocab, ptr, allids, allw = per_field[fieldname]
-            for text in seg_reader.field_terms(fieldname):
-                ids, weights = _read_matcher(seg_reader.postings(fieldname, text))
-                vocab.append(text)
-                _extend(allids, ids)
-                _extend(allw, weights)
-                ptr.append(ptr[-1] + len(ids))
-    out: dict[str, FieldPostings] = {}
-    for fieldname, (vocab, ptr, allids, allw) in per_field.items():
-        docs = np.frombuffer(allids, dtype=np.int32).copy() if ptr[-1] else np.zeros(0, np.int32)
-        tfs32 = np.frombuffer(allw, dtype=np.float32) if ptr[-1] else np.zeros(0, np.float32)
-        doclen = np.bincount(docs, weights=tfs32, minlength=ndocs).astype(np.float32)
-        # Half the memory: the ranker keeps a float32 impact per posting besides (see Ranker).
-        tfs = tfs32.astype(np.float16)
-        out[fieldname] = FieldPostings(
-            vocab={t: i for i, t in enumerate(vocab)},
-            ptr=np.asarray(ptr, dtype=np.int64),
-            docs=docs,
-            tfs=tfs,
-            doclen=doclen,
-        )
-    return out
-
-
-@dataclass(frozen=True)
-class FieldParams:
-    """BM25 parameters of one field: its weight in the sum, saturation ``k1`` and length norm ``b``."""
-
-    weight: float
-    k1: float = 1.2
-    b: float = 0.75
-
-
 @dataclass
 class SegmentView:
     """One segment as seen by a generation: shared postings plus that generation's deletions."""
@@ -149,24 +58,6 @@ class SegmentView:
     offset: int
     ndocs: int
     fields: dict[str, FieldPostings]
-
-
-#: Field weights and BM25 parameters: title > scenario > solution > notes. The character field (bigrams
-#: and unigrams of title and scenario) weighs as much as the title words: it rescues paraphrases that
-#: jieba segments differently. Chosen on the benchmark's dev queries by general sweeps (weights, b).
-DEFAULT_FIELD_PARAMS: dict[str, FieldParams] = {
-    "title": FieldParams(weight=2.0, k1=1.2, b=0.75),
-    "scenario": FieldParams(weight=1.5, k1=1.2, b=0.75),
-    # Long answers: a higher k1 lets a word that recurs in the answer count for more.
-    "solution": FieldParams(weight=1.5, k1=3.0, b=0.75),
-    "notes": FieldParams(weight=0.7, k1=1.2, b=0.75),
-    "tags": FieldParams(weight=1.5, k1=1.2, b=0.0),
-    "title_bigrams": FieldParams(weight=2.0, k1=1.2, b=0.75),
-    # Character 4-grams of English words: a partial match on split, joined or misspelt words. Weaker than
-    # whole words; chosen on the English dev queries (MRR@10 0.864 -> 0.881, see README).
-    "title_grams": FieldParams(weight=0.8, k1=1.2, b=0.75),
-    "body_grams": FieldParams(weight=0.4, k1=1.2, b=0.75),
-}
 
 
 class Ranker:

@@ -1,10 +1,23 @@
-"""The ranked page of one search: the lexical ranking, fused with the semantic ranking when a model is loaded.
+"""The ranked page of one search, stage by stage.
 
-Two fusions (both tuned on the dev queries only, see :mod:`search_index.fusion` and
-:mod:`search_index.learned_fusion`): every query gets the weighted sum; for a query with Chinese characters
-the learned model re-orders its top :data:`~search_index.learned_fusion.LEARNED_DEPTH` when the model file
-loads and was trained on this embedder. Any semantic failure gives the lexical page (logged once per
-process).
+The stages, in order (each reads its weights from the engine's :class:`RankingConfig`):
+
+1. **Query analysis** (:func:`search_index.lexical.query.analyze_query`): normalise, apply synonyms, weigh
+   words, Han bigrams and unigrams, Latin character grams.
+2. **BM25F** over the fields (:mod:`search_index.lexical.ranker`), filtered by status, category and tag.
+3. **Title re-rank** of Chinese queries (:mod:`search_index.lexical.rerank`): the BM25 head scaled and
+   lifted by how much of each title the query uses.
+   Stages 1-3 are :meth:`SearchIndex.rank`; with no semantic model they are the whole ranking.
+4. **Semantic side** (:func:`fusion_sides`): the embedding's nearest articles, filtered by the same rules.
+5. **Weighted sum** (:func:`weighted_head`, :mod:`search_index.ranking.fusion`) of both sides' heads.
+6. **Learned re-order** of Chinese queries (:func:`fused_ranking`, :mod:`search_index.ranking.learned`):
+   the weighted sum's top ``learned_depth`` re-ordered by the tree ensemble, when its model file loads,
+   serves this embedder and was trained with this config; reads the neighbour densities when
+   ``neighbour_density`` is on.
+7. **Page** (:func:`_page`): stored fields and snippets for the shown hits only.
+
+Any semantic failure gives the lexical page (logged once per process); a failing learned model costs only
+its own stage.
 """
 
 from __future__ import annotations
@@ -18,20 +31,17 @@ from typing import Any
 
 import numpy as np
 
-from .fusion import LEXICAL_DEPTH, SEMANTIC_DEPTH, fuse
-from .index import SearchIndex
-from .learned_fusion import LEARNED_DEPTH, IdfTable, TreeEnsemble, feature_matrix, learned_ranking
-from .normalize import HAN_CHAR
-from .results import MAX_LIMIT, LexicalRanking, SearchResults
-from .sync import empty_safe
-from .synonyms import SynonymMap
-from .vectors import VectorStore
+from search_index.lexical.index import SearchIndex
+from search_index.lexical.normalize import HAN_CHAR
+from search_index.lexical.synonyms import SynonymMap
+from search_index.ranking.config import DEFAULT_RANKING, RankingConfig
+from search_index.ranking.fusion import fuse
+from search_index.ranking.learned import IdfTable, TreeEnsemble, feature_matrix, learned_ranking
+from search_index.results import MAX_LIMIT, LexicalRanking, SearchResults
+from search_index.semantic.vectors import VectorStore
+from search_index.sync.catchup import empty_safe
 
 log = logging.getLogger(__name__)
-
-#: The index field holding each title's Han characters and bigrams: its document frequencies are the idf
-#: of the learned fusion's rarity features.
-IDF_FIELD = "title_bigrams"
 
 
 @dataclass
@@ -56,6 +66,7 @@ def ranked_hits(
     tag: str | None,
     limit: int,
     offset: int,
+    ranking: RankingConfig = DEFAULT_RANKING,
 ) -> SearchResults:
     """The page ``offset:offset+limit`` of the ranking for ``query`` (see the module docstring)."""
     empty = SearchResults(query=query, total=0, offset=offset, limit=limit)
@@ -71,15 +82,15 @@ def ranked_hits(
 
     if vectors is None or not vectors.enabled or offset + limit > MAX_LIMIT:
         return lexical(limit, offset)
-    lex = lexical_ranking(index, query, synonyms, statuses, category, tag, offset + limit)
+    lex = lexical_ranking(index, query, synonyms, statuses, category, tag, offset + limit, ranking)
     if lex is None:  # an index without any segment yet
         return empty
     try:
-        sides = fusion_sides(index, vectors, query, lex, statuses, category, tag)
-        ranking = fused_ranking(vectors, query, lex, sides, fusion_model)
-        return _page(index, lex, sides, ranking, limit, offset)
+        sides = fusion_sides(index, vectors, query, lex, statuses, category, tag, ranking)
+        fused = fused_ranking(vectors, query, lex, sides, fusion_model, ranking)
+        return _page(index, lex, sides, fused, limit, offset)
     except Exception:
-        vectors._fail("fused search")
+        vectors.report_failure("fused search")
         return lexical(limit, offset)
 
 
@@ -91,8 +102,9 @@ def lexical_ranking(
     category: str | None,
     tag: str | None,
     want: int,
+    ranking: RankingConfig = DEFAULT_RANKING,
 ) -> LexicalRanking | None:
-    """The lexical ranking fusion starts from (at least :data:`LEXICAL_DEPTH` deep); ``None`` for an index
+    """The lexical ranking fusion starts from (at least ``lexical_depth`` deep); ``None`` for an index
     without any segment yet."""
     return empty_safe(
         index,
@@ -101,7 +113,7 @@ def lexical_ranking(
             statuses=statuses,
             category=category,
             tag=tag,
-            limit=max(LEXICAL_DEPTH, want),
+            limit=max(ranking.lexical_depth, want),
             synonyms=synonyms,
         ),
         None,
@@ -116,17 +128,19 @@ def fusion_sides(
     statuses: tuple[str, ...],
     category: str | None,
     tag: str | None,
+    ranking: RankingConfig = DEFAULT_RANKING,
 ) -> FusionSides:
-    """The lexical top :data:`LEXICAL_DEPTH` and the semantic top :data:`SEMANTIC_DEPTH`, the semantic side
+    """The lexical top ``lexical_depth`` and the semantic top ``semantic_depth``, the semantic side
     filtered by the same status/category/tag rules as the lexical one."""
     narrow = category is not None or tag is not None
-    sem_all = vectors.search(query, k=20 * SEMANTIC_DEPTH if narrow else 4 * SEMANTIC_DEPTH)
+    depth = ranking.semantic_depth
+    sem_all = vectors.queries.search(query, k=20 * depth if narrow else 4 * depth)
     allowed = index.visible(
         [i for i, _ in sem_all],
         statuses=statuses,
         category=category,
         tag=tag,
-        want=SEMANTIC_DEPTH,
+        want=depth,
         ranking=lex,
     ).docnums
     docnums = {item_id: docnum for item_id, docnum, _score in lex.docs}
@@ -134,40 +148,51 @@ def fusion_sides(
         docnums.setdefault(item_id, docnum)
     lexical_side = [(item_id, score) for item_id, _docnum, score in lex.docs]
     # Lexical hits this worker has no vector for yet are embedded in the background.
-    vectors.note_missing([item_id for item_id, _s in lexical_side[:LEXICAL_DEPTH]])
+    vectors.note_missing([item_id for item_id, _s in lexical_side[: ranking.lexical_depth]])
     return FusionSides(
         lexical=lexical_side,
-        semantic=[(i, s) for i, s in sem_all if i in allowed][:SEMANTIC_DEPTH],
+        semantic=[(i, s) for i, s in sem_all if i in allowed][:depth],
         docnums=docnums,
     )
 
 
-def weighted_head(sides: FusionSides) -> list[tuple[Hashable, float]]:
+def weighted_head(
+    sides: FusionSides, ranking: RankingConfig = DEFAULT_RANKING
+) -> list[tuple[Hashable, float]]:
     """The weighted sum of both sides: the fused head, and the learned model's candidates (its top
-    :data:`~search_index.learned_fusion.LEARNED_DEPTH`)."""
-    return fuse(sides.lexical[:LEXICAL_DEPTH], sides.semantic)
+    ``learned_depth``)."""
+    return fuse(sides.lexical[: ranking.lexical_depth], sides.semantic, ranking=ranking)
 
 
 def learned_features(
-    vectors: VectorStore, query: str, lex: LexicalRanking, sides: FusionSides, candidates: list[Hashable]
+    vectors: VectorStore,
+    query: str,
+    lex: LexicalRanking,
+    sides: FusionSides,
+    candidates: list[Hashable],
+    ranking: RankingConfig = DEFAULT_RANKING,
 ) -> tuple[list[Hashable], np.ndarray]:
-    """The :data:`~search_index.learned_fusion.FEATURES` rows of ``candidates``, exactly as a search computes
-    them (``benchmarks/train_fusion.py`` trains on this function's output)."""
+    """The :data:`~search_index.ranking.learned.FEATURES` rows of ``candidates``, exactly as a search
+    computes them (:mod:`search_index.ranking.train` trains on this function's output). Without
+    ``neighbour_density`` the two density features read 0."""
     snap = lex.snap
     titles = {i: snap.head(sides.docnums[i])[0] for i in candidates}
     idf = snap.memo.get("fusion_idf")
     if idf is None:
-        idf = snap.memo.setdefault("fusion_idf", IdfTable(partial(snap.ranker.df, IDF_FIELD), snap.ndocs))
+        idf = snap.memo.setdefault(
+            "fusion_idf", IdfTable(partial(snap.ranker.df, ranking.idf_field), snap.ndocs)
+        )
     query_han = "".join(HAN_CHAR.findall(lex.aq.text))
     return feature_matrix(
         query_han,
-        sides.lexical[:LEXICAL_DEPTH],
+        sides.lexical[: ranking.lexical_depth],
         sides.semantic,
         titles,
-        vectors.cosines(query, candidates),
+        vectors.queries.cosines(query, candidates),
         idf,
         candidates=candidates,
-        densities=vectors.densities(candidates),
+        densities=vectors.queries.densities(candidates) if ranking.neighbour_density else None,
+        ranking=ranking,
     )
 
 
@@ -177,14 +202,16 @@ def fused_ranking(
     lex: LexicalRanking,
     sides: FusionSides,
     fusion_model: TreeEnsemble | None,
+    ranking: RankingConfig = DEFAULT_RANKING,
 ) -> list[tuple[Hashable, float]]:
     """The whole ranking: the fused head, then the rest of the lexical ranking in its order.
 
-    The head is the weighted sum; for a Chinese query its top :data:`LEARNED_DEPTH` are re-ordered by the
+    The head is the weighted sum; for a Chinese query its top ``learned_depth`` are re-ordered by the
     learned model. A failing learned model costs only its own stage: the weighted sum stays (logged once
     per process).
     """
-    head = weighted_head(sides)
+    head = weighted_head(sides, ranking)
+    depth = ranking.learned_depth
     if (
         head
         and fusion_model is not None
@@ -192,15 +219,16 @@ def fused_ranking(
         and HAN_CHAR.search(lex.aq.text)
     ):
         try:
-            top = [i for i, _ in head[:LEARNED_DEPTH]]
-            learned = learned_ranking(top, learned_features(vectors, query, lex, sides, top)[1], fusion_model)
+            top = [i for i, _ in head[:depth]]
+            features = learned_features(vectors, query, lex, sides, top, ranking)[1]
+            learned = learned_ranking(top, features, fusion_model)
             # Scores stay monotonic down the page: the rest of the head sits just below the learned part.
             floor = learned[-1][1] - 1.0
-            head = learned + [(i, floor + s) for i, s in head[LEARNED_DEPTH:]]
+            head = learned + [(i, floor + s) for i, s in head[depth:]]
         except Exception:
             _learned_failed()
     in_head = {i for i, _ in head}
-    return head + [(i, s) for i, s in sides.lexical[LEXICAL_DEPTH:] if i not in in_head]
+    return head + [(i, s) for i, s in sides.lexical[ranking.lexical_depth :] if i not in in_head]
 
 
 _failed_once = threading.Event()

@@ -43,7 +43,10 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from .changes import (
+from search_index.lexical.documents import compute_content_hash
+from search_index.lexical.index import SearchIndex
+from search_index.models import SearchChange
+from search_index.sync.changes import (
     CHANGE_RETENTION,
     Cursor,
     cursor_at_newest,
@@ -52,10 +55,7 @@ from .changes import (
     pending_changes,
     prune_changes,
 )
-from .documents import compute_content_hash
-from .filelock import file_lock
-from .index import SearchIndex
-from .models import SearchChange
+from search_index.sync.filelock import file_lock
 
 log = logging.getLogger(__name__)
 
@@ -95,8 +95,7 @@ def empty_safe(index: SearchIndex, call: Callable[[], Any], empty: Any) -> Any:
     try:
         return call()
     except AttributeError:
-        # The index's own Whoosh handle: no second open (and no memory-mapped files) just to count.
-        if index._ix.doc_count_all() == 0:
+        if index.holds_no_documents():
             return empty
         raise
 

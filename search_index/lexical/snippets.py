@@ -12,8 +12,8 @@ import html
 import re
 from collections.abc import Collection
 
-from .analyzer import _ASCII_WORD, _term_for
-from .normalize import normalize_text, normalize_with_offsets
+from search_index.lexical.analyzer import _ASCII_WORD, _term_for
+from search_index.lexical.normalize import normalize_text, normalize_with_offsets
 
 #: Longest stretch of a field scanned for a snippet: the beginning of a long answer is enough to show
 #: why it matched, and scanning whole answers for ten hits would cost more than the ranking itself.
