@@ -8,7 +8,7 @@ half as many deleted and half as many added as near-duplicates of existing ones,
 reused and computed and the time, against computing them all. Every density after the restart is compared
 with a full computation on the same edited matrix (the largest difference is printed).
 
-    .venv/bin/python benchmarks/density_restart_bench.py [--instance DIR] [--edits 0 100 1000 5000]
+    .venv/bin/python -m benchmarks.density_restart_bench [--instance DIR] [--edits 0 100 1000 5000]
 """
 
 from __future__ import annotations
@@ -22,10 +22,8 @@ import time
 from pathlib import Path
 
 import numpy as np
-from fault_support import ROOT
-from load import OUT
 
-sys.path.insert(0, str(ROOT))
+from benchmarks.load import OUT
 
 
 def load_vectors(instance: Path) -> tuple[str, list[int], np.ndarray]:

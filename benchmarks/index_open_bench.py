@@ -9,7 +9,7 @@ left as it was:
 - **new generation**: after a one-article upsert (a saved draft), the time to build the new snapshot and
   the first filtered search on it, against the same search on an unchanged generation.
 
-    .venv/bin/python benchmarks/index_open_bench.py [--instance DIR] [--repeat 5]
+    .venv/bin/python -m benchmarks.index_open_bench [--instance DIR] [--repeat 5]
 """
 
 from __future__ import annotations
@@ -24,14 +24,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from fault_support import ROOT
-from load import OUT, queries
-
-sys.path.insert(0, str(ROOT))
+from benchmarks.load import OUT, queries
 
 OPEN_ONCE = """
-import json, sys, time
-sys.path.insert(0, {root!r})
+import json, time
 from search_index.lexical.index import SearchIndex
 started = time.perf_counter()
 ix = SearchIndex({index!r})
@@ -41,7 +37,7 @@ print(json.dumps({{"seconds": time.perf_counter() - started}}))
 
 
 def open_in_fresh_process(index: Path) -> float:
-    code = OPEN_ONCE.format(root=str(ROOT), index=str(index))
+    code = OPEN_ONCE.format(index=str(index))
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=600
     )

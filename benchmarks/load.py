@@ -2,8 +2,8 @@
 articles, 50 concurrent clients for 60 s, 80 % searches / 15 % article views / 5 % writes (drafts,
 feedback, ticket links), side by side with /healthz on the same server as the ceiling.
 
-    .venv/bin/python benchmarks/load.py [--clients 50] [--duration 60] [--instance DIR] [--limit N]
-    .venv/bin/python benchmarks/load.py --database postgresql     # the same on a PostgreSQL server
+    .venv/bin/python -m benchmarks.load [--clients 50] [--duration 60] [--instance DIR] [--limit N]
+    .venv/bin/python -m benchmarks.load --database postgresql     # the same on a PostgreSQL server
 
 With ``--database postgresql`` the script starts a cluster of Debian's ``postgresql`` package (install it
 with ``tools/system-packages.sh postgresql``) on 127.0.0.1 with its data in the instance folder
@@ -42,7 +42,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from fault_support import (
+from sqlalchemy import create_engine, text
+
+from benchmarks.fault_support import (
     BENCH,
     ROOT,
     PostgresServer,
@@ -53,7 +55,6 @@ from fault_support import (
     portal,
     portal_env,
 )
-from sqlalchemy import create_engine, text
 
 OUT = ROOT / "benchmarks" / "out"
 FILES = ("faq_zh_articles.jsonl", "faq_zh_extra_articles.jsonl")

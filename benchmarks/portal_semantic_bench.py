@@ -7,9 +7,9 @@ semantic search off), then the article vectors computed by
 ``search_vectors`` table and the worker's matrix), and every query through
 ``search_index.service.search_articles`` with the fused ranking (:mod:`search_index.fusion` constants).
 
-    .venv/bin/python benchmarks/portal_semantic_bench.py                       # zh (8,455) + en
-    .venv/bin/python benchmarks/portal_semantic_bench.py --lang zh --scale --limit-queries 500   # 69,000
-    PORTAL_SEMANTIC=e5 .venv/bin/python benchmarks/portal_semantic_bench.py --lang en
+    .venv/bin/python -m benchmarks.portal_semantic_bench                       # zh (8,455) + en
+    .venv/bin/python -m benchmarks.portal_semantic_bench --lang zh --scale --limit-queries 500   # 69,000
+    PORTAL_SEMANTIC=e5 .venv/bin/python -m benchmarks.portal_semantic_bench --lang en
 
 Extra columns in the JSON and the printed notes: ``embed_s`` (all article vectors), ``articles_per_s``,
 ``densities_s`` (every article's neighbour density, as a worker computes them at start-up for the
@@ -23,9 +23,7 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import search_bench as sb
+from benchmarks import search_bench as sb
 
 #: lang → (PortalSearch, build seconds, VectorStore) so that the lexical row reuses the fused row's build.
 _BUILT: dict[str, tuple] = {}

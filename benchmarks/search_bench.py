@@ -4,10 +4,10 @@ Runs the benchmark queries of /work/shared/bench (see its README) through the po
 in the same run on the same data, through reference engines, then prints MRR@10, Recall@5, Recall@10,
 latency p50/p95 per query, index build time and the memory of a search worker.
 
-    .venv/bin/python benchmarks/search_bench.py                        # zh + en, 8,455 zh articles
-    .venv/bin/python benchmarks/search_bench.py --lang zh --scale --limit-queries 500   # 69,000 articles
-    .venv/bin/python benchmarks/search_bench.py --engines portal,bm25s --lang en
-    .venv/bin/python benchmarks/search_bench.py --engines portal,semantic,fused   # needs search_index.semantic
+    .venv/bin/python -m benchmarks.search_bench                        # zh + en, 8,455 zh articles
+    .venv/bin/python -m benchmarks.search_bench --lang zh --scale --limit-queries 500   # 69,000 articles
+    .venv/bin/python -m benchmarks.search_bench --engines portal,bm25s --lang en
+    .venv/bin/python -m benchmarks.search_bench --engines portal,semantic,fused   # needs search_index.semantic
 
 Engines (``--engines``, comma separated; each is a function registered in :data:`ENGINES`):
 
@@ -44,7 +44,6 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 BENCH = Path(os.environ.get("PORTAL_BENCH_DIR", "/work/shared/bench"))
 OUT = ROOT / "benchmarks" / "out"
@@ -286,6 +285,7 @@ def _bm25s(articles: list[dict], lang: str, workdir: Path) -> Engine:
 def _register_semantic_rows() -> None:
     """Add ``semantic`` and ``fused`` rows when the semantic modules are part of the tree."""
     try:
+        from search_index import DEFAULT_RANKING
         from search_index.ranking import fusion
         from search_index.semantic import model as semantic
         from search_index.semantic.matrix import VectorMatrix
@@ -317,8 +317,8 @@ def _register_semantic_rows() -> None:
         embedder, matrix, sem_secs = _embed(articles)
 
         def search(q: str) -> list[str]:
-            lex = [(h.external_id, h.score) for h in ix.search(q, limit=fusion.LEXICAL_DEPTH).hits]
-            sem = matrix.top_k(embedder.embed_query(q), fusion.SEMANTIC_DEPTH)
+            lex = [(h.external_id, h.score) for h in ix.search(q, limit=DEFAULT_RANKING.lexical_depth).hits]
+            sem = matrix.top_k(embedder.embed_query(q), DEFAULT_RANKING.semantic_depth)
             return [i for i, _s in fusion.fuse(lex, sem, limit=K)]
 
         return Engine("fused", search, lex_secs + sem_secs)
@@ -389,8 +389,16 @@ def worker_probe(index_dir: str, queries_path: str, n: int) -> dict:
 def measure_worker(index_dir: str, lang: str) -> dict:
     """Memory of one search worker process opening the built portal index (a clean subprocess)."""
     queries = BENCH / ("faq_zh_dev_queries.jsonl" if lang == "zh" else "faq_en_dev_queries.jsonl")
-    cmd = [sys.executable, __file__, "--worker-probe", index_dir, "--probe-queries", str(queries)]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True, timeout=600)
+    cmd = [
+        sys.executable,
+        "-m",
+        "benchmarks.search_bench",
+        "--worker-probe",
+        index_dir,
+        "--probe-queries",
+        str(queries),
+    ]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True, timeout=600, cwd=ROOT)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 

@@ -3,9 +3,9 @@
 Reads the shared benchmark data in place (never copies it into the repository) and writes results JSON to
 ``benchmarks/out/`` (gitignored), together with an embedding cache so that re-runs do not re-embed.
 
-    .venv/bin/python benchmarks/semantic_bench.py                      # zh + en, 8,455 articles, use + e5
-    .venv/bin/python benchmarks/semantic_bench.py --scale --models use  # 69,000 zh articles
-    .venv/bin/python benchmarks/semantic_bench.py --tune --thresholds   # fusion grid + cosine distributions
+    .venv/bin/python -m benchmarks.semantic_bench                      # zh + en, 8,455 articles, use + e5
+    .venv/bin/python -m benchmarks.semantic_bench --scale --models use  # 69,000 zh articles
+    .venv/bin/python -m benchmarks.semantic_bench --tune --thresholds   # fusion grid + cosine distributions
 
 Measured per engine: MRR@10, Recall@5, Recall@10, p50/p95 latency per query, embedding time for all articles,
 and (``--worker-memory``, in a clean subprocess) the RSS of a worker that holds the model and the matrix.
@@ -35,12 +35,13 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from search_index import DEFAULT_RANKING
+from search_index.ranking import fusion
+from search_index.semantic.matrix import VectorMatrix
+from search_index.semantic.model import article_text, load_embedder
 
-from search_index.ranking import fusion  # noqa: E402
-from search_index.semantic.matrix import VectorMatrix  # noqa: E402
-from search_index.semantic.model import article_text, load_embedder  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
+
 
 BENCH = Path(os.environ.get("PORTAL_BENCH_DIR", ROOT.parent / "shared" / "bench"))
 OUT = ROOT / "benchmarks" / "out"
@@ -394,7 +395,7 @@ def bench_lang(lang: str, args, results: dict) -> None:
                 fuse_ms.append((time.perf_counter() - t0) * 1000)
             total = [a + b + c for a, b, c in zip(lms, sem_ms, fuse_ms, strict=True)]
             entry[f"fused_with_{lex_name}"] = {
-                "method": fusion.DEFAULT_METHOD,
+                "method": DEFAULT_RANKING.fusion_method,
                 **metrics(fused, queries),
                 **percentiles(total),
                 "semantic_side": percentiles(sem_ms),
@@ -461,17 +462,19 @@ def main(argv: list[str] | None = None) -> int:
     results: dict = {
         "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
         "fusion": {
-            "method": fusion.DEFAULT_METHOD,
-            "rrf_k": fusion.RRF_K,
-            "lexical_weight": fusion.LEXICAL_WEIGHT,
+            "method": DEFAULT_RANKING.fusion_method,
+            "rrf_k": DEFAULT_RANKING.rrf_k,
+            "lexical_weight": DEFAULT_RANKING.lexical_weight,
         },
     }
     for lang in args.langs.split(","):
         bench_lang(lang, args, results)
     if args.worker_memory:
         for model in args.models:
-            cmd = [sys.executable, __file__, "--_memory-child", model] + (["--scale"] if args.scale else [])
-            proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+            cmd = [sys.executable, "-m", "benchmarks.semantic_bench", "--_memory-child", model] + (
+                ["--scale"] if args.scale else []
+            )
+            proc = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=ROOT)
             line = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else proc.stderr[-500:]
             try:
                 results.setdefault("worker_memory", []).append(json.loads(line))

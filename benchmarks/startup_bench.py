@@ -7,7 +7,7 @@ dictionary, the model), does what a worker does (``portal.wsgi``: ``create_app``
 searches every ``--every`` seconds for ``--seconds`` seconds, as an agent would right after a deploy, and
 prints every search slower than ``--slow`` ms with the start-up log.
 
-    .venv/bin/python benchmarks/startup_bench.py              # the instance benchmarks/load.py prepared
+    .venv/bin/python -m benchmarks.startup_bench              # the instance benchmarks/load.py prepared
 
 The instance (default benchmarks/out/load-instance) comes from ``benchmarks/load.py``, which prepares it once.
 """
@@ -23,10 +23,7 @@ import sys
 import time
 from pathlib import Path
 
-from fault_support import ROOT
-from load import OUT, queries
-
-sys.path.insert(0, str(ROOT))
+from benchmarks.load import OUT, queries
 
 
 def main() -> None:

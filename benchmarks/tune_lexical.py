@@ -4,23 +4,20 @@ Builds one SearchIndex per language from the benchmark articles (cached under be
 evaluates field parameters / query analysis variants without rebuilding. Dev queries are only used to
 measure, never stored.
 
-    .venv/bin/python benchmarks/tune_lexical.py --lang zh
+    .venv/bin/python -m benchmarks.tune_lexical --lang zh
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
+from benchmarks.search_bench import as_portal_docs, load_dataset
+from search_index.lexical import index as ixmod
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from search_bench import as_portal_docs, load_dataset  # noqa: E402
-
-from search_index.lexical import index as ixmod  # noqa: E402
 
 CACHE = ROOT / "benchmarks" / "out" / "cache"
 
