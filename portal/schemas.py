@@ -21,7 +21,6 @@ from pydantic import (
     Field,
     StrictBool,
     StrictFloat,
-    StrictInt,
     StrictStr,
 )
 
@@ -44,6 +43,13 @@ def _plain_text(value: str) -> str:
 def _one_line(value: str) -> str:
     if "\n" in value or "\r" in value or "\t" in value:
         raise ValueError("must be a single line")
+    return value
+
+
+def _whole(value: Any) -> Any:
+    # Lenient integer parsing would take True, "7" or 7.0; a JSON client that sends those made a mistake.
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError("must be a whole number")
     return value
 
 
@@ -89,9 +95,9 @@ Line = Annotated[StrictStr, AfterValidator(_plain_text), AfterValidator(_one_lin
 """One line of text (names, identifiers)."""
 Bool = StrictBool
 """``true`` or ``false`` only."""
-Int = Annotated[StrictInt, Field(ge=INT64_MIN, le=INT64_MAX)]
+Int = Annotated[int, Field(ge=INT64_MIN, le=INT64_MAX), BeforeValidator(_whole)]
 """A whole number that fits a 64-bit column (never a boolean)."""
-RowId = Annotated[StrictInt, Field(ge=1, le=MAX_ROW_ID)]
+RowId = Annotated[int, Field(ge=1, le=MAX_ROW_ID), BeforeValidator(_whole)]
 """The id of a stored row."""
 Number = Annotated[StrictFloat, AfterValidator(_finite)]
 """A finite number (whole numbers are accepted)."""
