@@ -34,12 +34,13 @@ def _html_message(status: int, fallback: str) -> str:
 
 
 def _back_to_referrer() -> str:
-    """Where a refused form goes back to: the page it was sent from when that is on this site."""
+    """Where a refused form goes back to: the page it was sent from when that is on this site, else the
+    home page (the form's own URL may answer POST only)."""
     referrer = request.referrer or ""
     parts = urlsplit(referrer)
     if referrer and parts.netloc == request.host and parts.scheme in ("http", "https"):
         return referrer
-    return request.path
+    return "/"
 
 
 def init_app(app: Flask) -> None:

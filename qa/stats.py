@@ -4,7 +4,7 @@
 * :func:`krippendorff_alpha_interval` — inter-rater reliability, interval metric (wraps ``krippendorff``).
 * :func:`calibration_results` — consensus, per-grader deviation and flags, and alpha, for one session.
 
-Calibration definitions (DESIGN §3). A *unit* is an (interaction, criterion) pair; its value is the criterion
+Calibration definitions. A *unit* is an (interaction, criterion) pair; its value is the criterion
 score c (0–100, see ``qa.scoring``), None for N/A.
 
 * Consensus of a unit: the expert's c if an expert is named (units the expert left N/A have no consensus),

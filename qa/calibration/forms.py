@@ -1,4 +1,5 @@
-"""Forms of the calibration pages (CSRF through Flask-WTF). Validation of shape only; rules live in services."""
+"""Forms of the calibration pages (CSRF through Flask-WTF). Validation of shape only; the services hold
+the rules."""
 
 from __future__ import annotations
 

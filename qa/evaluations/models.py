@@ -15,7 +15,7 @@ from qa.scorecards.scoring import ScoreResult
 
 
 class EvaluationStatus(StrEnum):
-    """draft → submitted → acknowledged | disputed → upheld | adjusted (DESIGN §3)."""
+    """draft → submitted → acknowledged | disputed → upheld | adjusted."""
 
     DRAFT = "draft"
     SUBMITTED = "submitted"

@@ -13,7 +13,7 @@ from portal.timeutil import utcnow
 
 
 class Channel(StrEnum):
-    """Where the conversation took place (DESIGN §7)."""
+    """Where the conversation took place."""
 
     PHONE = "phone"
     CHAT = "chat"

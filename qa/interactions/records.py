@@ -1,5 +1,5 @@
-"""One interaction record in the API shape (DESIGN §4): its fields parsed and checked, or a ``RecordError``
-that names the field and turn at fault (never transcript content).
+"""One interaction record in the shape of ``POST /api/v1/qa/interactions``: its fields parsed and checked, or
+a ``RecordError`` that names the field and turn at fault (never transcript content).
 
 Times are ISO 8601 (``2024-11-23T10:00:00+08:00``); a time without a zone is taken in the centre's time
 zone (``QA_TIMEZONE``, default Asia/Shanghai), and a turn time may be just ``HH:MM[:SS]`` on the day the
@@ -168,7 +168,7 @@ def parse_speaker(value: Any) -> str:
 def parse_record(
     data: Any, *, ticket_pattern: str, tz: tzinfo, agents: dict[str, User | None], session: Session
 ) -> ParsedInteraction:
-    """Validate one record (the API shape of DESIGN §4) or raise :class:`RecordError`."""
+    """Validate one record (the import API's shape) or raise :class:`RecordError`."""
     if not isinstance(data, dict):
         raise RecordError("each interaction must be a JSON object")
     try:

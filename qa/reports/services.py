@@ -1,5 +1,5 @@
 """Quality reports: read the period's released evaluations and conversations, then let
-``qa.loop.report_math`` do every figure. Also the export tables (CSV, XLSX) built from the same numbers the
+``qa.reports.figures`` do every figure. Also the export tables (CSV, XLSX) built from the same numbers the
 page shows."""
 
 from __future__ import annotations

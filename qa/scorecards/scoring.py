@@ -1,4 +1,4 @@
-"""Score arithmetic of QA evaluations (DESIGN §3). This docstring is shown in the UI as well.
+"""Score arithmetic of QA evaluations. This docstring is shown in the UI as well.
 
 Scales::
 

@@ -1,5 +1,5 @@
 """The ticket page: every interaction, evaluation and linked article of one ticket, filtered by what the
-reader may see (an agent sees only their own released evaluations, see :func:`qa.loop.feedback.can_view`)."""
+reader may see (an agent sees only their own released evaluations, see :func:`qa.evaluations.feedback.can_view`)."""
 
 from __future__ import annotations
 
