@@ -60,10 +60,10 @@ _EMAIL_RE = re.compile(
     r"\.(?:[A-Za-z]{2,24}(?![0-9A-Za-z-])|[^\W\d_]{2,24})"
 )
 
-# Street addresses. The province (optional) and the city stay visible; from the district on, a street with
-# a house number and what is glued to it (building, unit, room, campus) is masked.
+# Street addresses. What precedes the end of a city name (市, 自治州, 地区, 盟) stays visible: the province
+# and the city. From the district on, a street with a house number and what is glued to it (building,
+# unit, room, campus) is masked.
 _HAN = "[\u4e00-\u9fff]"
-_CITY = rf"(?:{_HAN}{{2,8}}?(?:省|自治区|特别行政区))?{_HAN}{{1,8}}?(?:市|自治州|地区|盟)"
 _DISTRICT = rf"(?:{_HAN}{{1,6}}?(?:区|县|旗|市))?(?:{_HAN}{{1,6}}?(?:街道|镇|乡))?"
 _STREET = r"[\u4e00-\u9fff0-9]{1,10}?(?:大道|大街|路|街|道|巷|弄|胡同|村|里)"
 _HOUSE = r"(?:[一二三四五六七八九十]{1,3}段)?[0-9]{1,5}(?:-[0-9]{1,5})?(?:号院|号楼|号|弄|栋|幢|座|组)"
@@ -71,10 +71,10 @@ _UNIT = (
     r"(?:[\u4e00-\u9fffA-Za-z0-9#-]{0,16}?"
     r"(?:室|层|楼|栋|幢|座|单元|号|房|大学|学院|医院|中心|大厦|广场|花园|小区|公寓|园|城|苑)){0,4}"
 )
-_ADDRESS_RE = re.compile(rf"{_CITY}(?P<detail>{_DISTRICT}{_STREET}{_HOUSE}{_UNIT})")
-_ADDRESS_HINT_RE = re.compile(
-    "[市州盟区][^，。；\n]*?(?:大道|大街|路|街|道|巷|弄|胡同|村|里)[^，。；\n]*?[0-9]"
-)
+# Anchored at the end of each city name, so the pattern never scans across the whole text.
+_CITY_END_RE = re.compile(rf"(?<={_HAN})(?:市|自治州|地区|盟)")
+_ADDRESS_DETAIL_RE = re.compile(f"{_DISTRICT}{_STREET}{_HOUSE}{_UNIT}")
+_STREET_HINT_RE = re.compile("大道|大街|路|街|道|巷|弄|胡同|村|里")
 
 # A number right after one of these labels is an order/ticket/tracking number, not personal data.
 _ORDER_LABEL_RE = re.compile(
@@ -174,9 +174,11 @@ def candidates(norm: str) -> list[Candidate]:
     if sum(map(norm.count, _DIGIT_CHARS)) >= _FEWEST_DIGITS:
         for window in _number_windows(norm):
             _numeric(norm, window, found)
-    if _ADDRESS_HINT_RE.search(norm) is not None:
-        for m in _ADDRESS_RE.finditer(norm):
-            found.append(Candidate(m.start("detail"), m.end(), MaskKind.ADDRESS, 0, 0, m.start("detail"), 4))
+    if _STREET_HINT_RE.search(norm) is not None and _CITY_END_RE.search(norm) is not None:
+        for city in _CITY_END_RE.finditer(norm):
+            if (detail := _ADDRESS_DETAIL_RE.match(norm, city.end())) is not None:
+                start, end = detail.span()
+                found.append(Candidate(start, end, MaskKind.ADDRESS, 0, 0, start, 4))
     return found
 
 
