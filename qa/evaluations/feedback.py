@@ -112,18 +112,11 @@ def _leads_for(session: Session, agent: User | None) -> list[int]:
     return sorted(set(same_team or [uid for uid, _ in rows]))
 
 
-def open_dispute(
-    session: Session,
-    actor: User,
-    evaluation: Evaluation,
-    inp: DisputeInput,
-    *,
-    window_days: int,
-    now: datetime | None = None,
-) -> Dispute:
-    """The agent disputes some criteria of their evaluation with a reason, within ``window_days`` of its
-    submission (submitted → disputed). Notifies the leads and the grader."""
-    now = now or utcnow()
+def _may_dispute(
+    session: Session, actor: User, evaluation: Evaluation, inp: DisputeInput, window_days: int, now: datetime
+) -> None:
+    """Refuses another agent, a second dispute, a released-and-answered evaluation, a closed window and
+    criteria from another scorecard; writes nothing."""
     _own(evaluation, actor, "dispute")
     existing = dispute_of(session, saved_id(evaluation))
     if existing is not None:
@@ -143,11 +136,38 @@ def open_dispute(
         raise DomainError(
             f"criteria {unknown} are not on this evaluation's scorecard", details={"field": "criteria"}
         )
+
+
+def _notify_dispute(session: Session, actor: User, evaluation: Evaluation) -> None:
+    agent = session.get(User, evaluation.agent_id)
+    for user_id in sorted(set(_leads_for(session, agent)) | {evaluation.grader_id}):
+        if user_id != actor.id:
+            notify(
+                session,
+                user_id,
+                "dispute_opened",
+                url=page_link("qa.feedback", evaluation_id=evaluation.id),
+                agent=actor.label,
+                ticket_id=evaluation.ticket_id,
+            )
+
+
+def open_dispute(
+    session: Session,
+    actor: User,
+    evaluation: Evaluation,
+    inp: DisputeInput,
+    *,
+    window_days: int,
+    now: datetime | None = None,
+) -> Dispute:
+    """The agent disputes some criteria of their evaluation with a reason, within ``window_days`` of its
+    submission (submitted → disputed). Notifies the leads and the grader."""
+    now = now or utcnow()
+    _may_dispute(session, actor, evaluation, inp, window_days, now)
+
     dispute = Dispute(
-        evaluation_id=saved_id(evaluation),
-        agent_id=saved_id(actor),
-        reason=inp.reason,
-        opened_at=now,
+        evaluation_id=saved_id(evaluation), agent_id=saved_id(actor), reason=inp.reason, opened_at=now
     )
     session.add(dispute)
     session.flush()
@@ -168,15 +188,5 @@ def open_dispute(
         comment=dispute.reason,
         details={"dispute_id": dispute.id, "criteria": criteria},
     )
-    agent = session.get(User, evaluation.agent_id)
-    for user_id in sorted(set(_leads_for(session, agent)) | {evaluation.grader_id}):
-        if user_id != actor.id:
-            notify(
-                session,
-                user_id,
-                "dispute_opened",
-                url=page_link("qa.feedback", evaluation_id=evaluation.id),
-                agent=actor.label,
-                ticket_id=evaluation.ticket_id,
-            )
+    _notify_dispute(session, actor, evaluation)
     return dispute

@@ -73,11 +73,11 @@ def knowledge_gaps(session: Session, since: datetime, limit: int = 50) -> list[E
             select(Evaluation)
             .where(
                 col(Evaluation.is_calibration).is_(False),
-                Evaluation.status != EvaluationStatus.DRAFT.value,
-                Evaluation.submitted_at >= since,
+                col(Evaluation.status) != EvaluationStatus.DRAFT.value,
+                col(Evaluation.submitted_at) >= since,
                 or_(
                     col(Evaluation.no_article).is_(True),
-                    Evaluation.gap_note != "",
+                    col(Evaluation.gap_note) != "",
                     col(Evaluation.article_id).is_not(None),
                 ),
             )
