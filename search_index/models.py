@@ -26,7 +26,7 @@ class SearchChange(SQLModel, table=True):
     """ "Article ``article_id`` changed": written in the same transaction as the change itself.
 
     Every node applies the rows to its own index in id order and remembers which it applied (see
-    :mod:`search_index.sync`), so a crash between commit and index write loses nothing.
+    :mod:`search_index.sync.catchup`), so a crash between commit and index write loses nothing.
     """
 
     __tablename__ = "search_changes"
@@ -75,11 +75,11 @@ class SearchSetting(SQLModel, table=True):
 
 
 class SearchVector(SQLModel, table=True):
-    """The semantic vector of one article (DESIGN §2): computed once, shared by every worker and node.
+    """The semantic vector of one article: computed once, shared by every worker and node.
 
-    ``content_hash`` is the hash of the embedded text and the model name (:mod:`search_index.vectors`), so an
+    ``content_hash`` is the hash of the embedded text and the model name (:mod:`search_index.semantic.vectors`), so an
     unchanged article is never re-embedded and a model change re-embeds everything.  ``vector`` holds
-    ``dim`` little-endian float16 values (:func:`search_index.semantic.vector_to_bytes`).
+    ``dim`` little-endian float16 values (:func:`search_index.semantic.model.vector_to_bytes`).
     """
 
     __tablename__ = "search_vectors"

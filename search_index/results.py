@@ -20,7 +20,7 @@ MAX_LIMIT = 200
 
 
 def page_args(limit: Any, offset: Any, statuses: Any) -> tuple[int, int, tuple[str, ...] | None]:
-    """Page size, offset and statuses as :meth:`search_index.index.SearchIndex.search` documents them; bad values never raise."""
+    """Page size, offset and statuses as :meth:`search_index.lexical.index.SearchIndex.search` documents them; bad values never raise."""
     try:
         limit = max(0, min(int(limit), MAX_LIMIT))
         offset = max(0, int(offset))

@@ -94,7 +94,7 @@ class SettingsCache:
     """This process's view of the admin settings, reloaded when their revision changes.
 
     Synonyms: the bundled list followed by the admin's (``default_synonyms().merged(admin)``).
-    User words go into jieba through :func:`search_index.analyzer.load_user_dictionary`; a word removed
+    User words go into jieba through :func:`search_index.lexical.analyzer.load_user_dictionary`; a word removed
     by the admin is removed from jieba again unless jieba knew it before the admin added it.
     """
 

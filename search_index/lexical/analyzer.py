@@ -8,7 +8,7 @@ same pass because jieba keeps ASCII runs together.
 
 Public interface (other modules build on these names):
 
-- :func:`normalize_text` (from :mod:`search_index.normalize`, where :func:`normalize_with_offsets` lives too)
+- :func:`normalize_text` (from :mod:`search_index.lexical.normalize`, where :func:`normalize_with_offsets` lives too)
 - :func:`word_tokens` (plain list of index terms), :func:`outer_word_tokens`, :func:`cjk_bigrams`,
   :func:`cjk_unigrams`, :func:`latin_grams`, :func:`spelling_tokens`
 - :func:`chinese_analyzer`, :func:`bigram_analyzer`, :func:`latin_gram_analyzer`,
@@ -24,6 +24,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import jieba
 from whoosh.analysis import Token, Tokenizer
@@ -81,7 +82,7 @@ def read_word_list(text: str) -> list[str | tuple[str, int]]:
 
 @lru_cache(maxsize=100_000)
 def _stem(word: str) -> str:
-    return porter_stem(word)
+    return str(porter_stem(word))
 
 
 def _term_for(word: str, *, stem: bool) -> str | None:
@@ -266,22 +267,22 @@ class _FunctionTokenizer(Tokenizer):
     def __init__(self, kind: str):
         self.kind = kind
 
-    def __eq__(self, other):
-        return type(other) is type(self) and other.kind == self.kind
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _FunctionTokenizer) and type(other) is type(self) and other.kind == self.kind
 
     def __call__(
         self,
-        value,
-        positions=False,
-        chars=False,
-        keeporiginal=False,
-        removestops=True,
-        start_pos=0,
-        start_char=0,
-        tokenize=True,
-        mode="",
-        **kwargs,
-    ):
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        keeporiginal: bool = False,
+        removestops: bool = True,
+        start_pos: int = 0,
+        start_char: int = 0,
+        tokenize: bool = True,
+        mode: str = "",
+        **kwargs: Any,
+    ) -> Iterator[Token]:
         norm = normalize_text(value)
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
         if self.kind == "bigram":

@@ -68,7 +68,7 @@ def as_datetime(value: Any) -> dt.datetime | None:
 
 
 def to_whoosh(doc: Mapping[str, Any]) -> dict[str, Any]:
-    """The Whoosh fields of an article document (DESIGN §2): filter fields in normal form, the stored
+    """The Whoosh fields of an article document: filter fields in normal form, the stored
     forms for display, the content hash, and the hidden character/spelling fields built from the text."""
     if doc.get("id") is None or str(doc["id"]).strip() == "":
         raise ValueError("document without an 'id'")

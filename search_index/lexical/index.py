@@ -30,7 +30,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -55,6 +55,7 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 _WORD_FIELDS = (*TEXT_FIELDS, "tags")
 
@@ -68,7 +69,7 @@ class SearchIndex:
     One instance per process; it is thread-safe. See the module docstring for the concurrency model.
 
     :param synonyms: the synonym map used when ``search`` gets none; defaults to the bundled
-        :func:`search_index.synonyms.default_synonyms`. Change it later with :meth:`set_synonyms`.
+        :func:`search_index.lexical.synonyms.default_synonyms`. Change it later with :meth:`set_synonyms`.
     :param ranking: the ranking tunables (BM25 field weights, query weights, the title re-rank).
     :param field_params: BM25 weights per field, overriding ``ranking.field_params``.
     :param refresh_interval: how often (seconds) a reader looks for a newer index generation.
@@ -78,7 +79,7 @@ class SearchIndex:
 
     def __init__(
         self,
-        index_dir: str | os.PathLike,
+        index_dir: str | os.PathLike[str],
         *,
         synonyms: SynonymMap | None = None,
         field_params: Mapping[str, FieldParams] | None = None,
@@ -173,7 +174,7 @@ class SearchIndex:
         return int(self._snapshot().alive.sum())
 
     def all_doc_hashes(self) -> dict[int | str, str]:
-        """``{article id: content_hash}`` for every live document (ids as in :func:`~search_index.schema.external_id`)."""
+        """``{article id: content_hash}`` for every live document (ids as in :func:`~search_index.lexical.schema.external_id`)."""
         return self.stored_values("content_hash")
 
     def stored_values(self, name: str) -> dict[int | str, str]:
@@ -284,7 +285,7 @@ class SearchIndex:
         mask = snap.filter_mask(statuses, category, tag, audience)
         return VisibleDocs(snap, snap.visible(ids, mask, want))
 
-    def _with_retry(self, read: Callable[[], Any]) -> Any:
+    def _with_retry(self, read: Callable[[], _T]) -> _T:
         for attempt in range(2):
             try:
                 return read()
@@ -295,7 +296,15 @@ class SearchIndex:
                 self.refresh(force=True)
         raise AssertionError("unreachable")
 
-    def _rank(self, aq: AnalyzedQuery, statuses, category, tag, audience, want: int) -> LexicalRanking:
+    def _rank(
+        self,
+        aq: AnalyzedQuery,
+        statuses: Iterable[str] | None,
+        category: str | None,
+        tag: str | None,
+        audience: str | None,
+        want: int,
+    ) -> LexicalRanking:
         terms = list(aq.words) + [b for b in aq.bigrams if b not in aq.words]
         # Even an empty ranking has its generation: the semantic side fuses into it (:meth:`visible`).
         snap = self._snapshot()

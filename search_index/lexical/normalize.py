@@ -37,7 +37,7 @@ _T2S = {ord(t): s for t, s in zip(_TRAD, _SIMP, strict=True) if t != s}
 _T2S[ord("帳")] = "账"
 
 
-class _NormTable(dict):
+class _NormTable(dict[int, str]):
     """``str.translate`` table that computes (and caches) each character's normal form on first use."""
 
     def __missing__(self, code: int) -> str:

@@ -1,6 +1,6 @@
 """The Whoosh schema of the article index.
 
-Document fields (what :meth:`search_index.index.SearchIndex.upsert` accepts):
+Document fields (what :meth:`search_index.lexical.index.SearchIndex.upsert` accepts):
 
 ==============  ===========================================================================
 ``id``          article primary key, unique, stored (kept as a string inside Whoosh)
@@ -34,9 +34,9 @@ from search_index.lexical.analyzer import (
     bigram_analyzer,
     chinese_analyzer,
     latin_gram_analyzer,
-    normalize_text,
     spelling_analyzer,
 )
+from search_index.lexical.normalize import normalize_text
 
 #: Text fields searched by a query, with their default weights (title > scenario > solution > notes).
 TEXT_FIELDS: tuple[str, ...] = ("title", "scenario", "solution", "notes")

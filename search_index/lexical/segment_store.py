@@ -3,7 +3,7 @@
 Reading a Whoosh segment's postings term by term goes through Whoosh's Python codec: ~6 s for the 69,000
 articles of the benchmark (132,000 posting lists), paid by every worker in its first search after it
 starts, and again by each worker for every large segment a merge writes. What the ranker keeps of a
-segment (:data:`search_index.snapshot.SegmentData`) is a handful of flat arrays and term lists, so the
+segment (:data:`search_index.lexical.snapshot.SegmentData`) is a handful of flat arrays and term lists, so the
 first process to read a segment of :data:`STORE_MIN_DOCS` documents or more writes them to ``<segment id>.ranking.npz``
 and every later one loads that file instead (0.15 s instead of 4.8 s for those 69,000 articles).
 
@@ -47,7 +47,7 @@ STORE_MIN_DOCS = 32
 _SEPARATOR = "\x00"
 
 
-def segment_file(index_dir: str | os.PathLike, segment_id: str) -> Path:
+def segment_file(index_dir: str | os.PathLike[str], segment_id: str) -> Path:
     """Where the ranking data of segment ``segment_id`` is kept."""
     return Path(index_dir) / f"{segment_id}{SUFFIX}"
 

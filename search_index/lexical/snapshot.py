@@ -92,7 +92,7 @@ class VisibleDocs:
 
     def stored(self, item_id: Any) -> dict[str, Any]:
         """The stored fields (title, status, ...) of a visible article."""
-        return self.snapshot.reader.stored_fields(self.docnums[item_id])
+        return dict(self.snapshot.reader.stored_fields(self.docnums[item_id]))
 
 
 class Snapshot:
@@ -101,7 +101,7 @@ class Snapshot:
 
     def __init__(
         self,
-        reader,
+        reader: Any,
         generation: int,
         ranker: Ranker,
         spell: list[dict[str, int]],
@@ -115,7 +115,7 @@ class Snapshot:
         self._offsets = [offset for offset, _docs, _reader in segments]
         self._segdocs = [docs for _offset, docs, _reader in segments]
         self._segments = segments
-        self._masks: dict[tuple, np.ndarray] = {}
+        self._masks: dict[tuple[Any, ...], np.ndarray] = {}
         self._spell_chars: set[str] | None = None
         #: Caches that later ranking stages keep for this generation (e.g. the learned fusion's idf table);
         #: they go away with the snapshot. Values must not refer back to the snapshot (no cycles).
@@ -146,7 +146,13 @@ class Snapshot:
             self._masks[key] = mask
         return mask
 
-    def filter_mask(self, statuses, category, tag, audience) -> np.ndarray:
+    def filter_mask(
+        self,
+        statuses: Iterable[str] | None,
+        category: str | None,
+        tag: str | None,
+        audience: str | None,
+    ) -> np.ndarray:
         """Live documents passing every given filter."""
         key = ("filter", tuple(statuses) if statuses is not None else None, category, tag, audience)
         mask = self._masks.get(key)
@@ -251,17 +257,21 @@ class Snapshot:
 SegmentData = tuple[dict[str, FieldPostings], dict[str, int], SegmentDocs]
 
 
-def load_segment(seg_reader: Any, store_dir: str | os.PathLike | None = None) -> SegmentData:
+def load_segment(seg_reader: Any, store_dir: str | os.PathLike[str] | None = None) -> SegmentData:
     """Read one Whoosh segment's ranking data (once per segment and process: segments never change).
 
     With ``store_dir`` (the index folder), a large segment's data is loaded from its stored copy
-    (:mod:`search_index.segment_store`) when there is a valid one, and otherwise read from the segment and
+    (:mod:`search_index.lexical.segment_store`) when there is a valid one, and otherwise read from the segment and
     stored there for the next process.
     """
     wanted = (*RANKED_FIELDS, "id")
     ndocs = seg_reader.doc_count_all()
     stored_at = store_dir is not None and worth_storing(ndocs)
-    path = segment_file(store_dir, seg_reader.segment().segment_id()) if stored_at else None
+    path = (
+        segment_file(store_dir, seg_reader.segment().segment_id())
+        if stored_at and store_dir is not None
+        else None
+    )
     stored = None if path is None else load_segment_file(path, ndocs, wanted)
     if stored is not None:
         fields, spell_df = stored
@@ -282,7 +292,7 @@ def build_snapshot(
     ix: Any,
     seg_cache: dict[str, SegmentData],
     field_params: Mapping[str, FieldParams],
-    store_dir: str | os.PathLike | None = None,
+    store_dir: str | os.PathLike[str] | None = None,
     previous: Snapshot | None = None,
 ) -> Snapshot:
     """The newest generation of the Whoosh index ``ix`` as a :class:`Snapshot`.

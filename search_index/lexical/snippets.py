@@ -44,14 +44,14 @@ class Highlighter:
         self._bigrams = self._compile(sorted(self.bigrams), [])
 
     @staticmethod
-    def _compile(literals: list[str], stems: list[str]) -> re.Pattern | None:
+    def _compile(literals: list[str], stems: list[str]) -> re.Pattern[str] | None:
         parts = [re.escape(t) for t in sorted(literals, key=len, reverse=True)]
         if stems:
             alternation = "|".join(re.escape(t) for t in sorted(stems, key=len, reverse=True))
             parts.append(r"(?<![0-9a-z])(?:" + alternation + r")[0-9a-z+#&_%'\-]*")
         return re.compile("|".join(parts)) if parts else None
 
-    def _find(self, pattern: re.Pattern | None, norm: str, check_latin: bool) -> list[tuple[int, int]]:
+    def _find(self, pattern: re.Pattern[str] | None, norm: str, check_latin: bool) -> list[tuple[int, int]]:
         if pattern is None:
             return []
         out = []

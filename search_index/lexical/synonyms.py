@@ -7,7 +7,7 @@ Format, one rule a line, ``#`` starts a comment:
 - ``花呗, 蚂蚁花呗`` an equivalence group: a query with any member also searches the other members, with
   a lower weight than the words the user actually typed.
 
-Matching is on normalised text (:func:`search_index.normalize.normalize_text`), by substring for Chinese
+Matching is on normalised text (:func:`search_index.lexical.normalize.normalize_text`), by substring for Chinese
 (no spaces between words) and on word boundaries for Latin words, so ``log in`` does not fire inside
 ``blog interface``.
 """
@@ -119,7 +119,7 @@ class SynonymMap:
 
     # --- application ----------------------------------------------------------------------------
     @cached_property
-    def _one_way(self) -> tuple[re.Pattern | None, dict[str, SynonymRule]]:
+    def _one_way(self) -> tuple[re.Pattern[str] | None, dict[str, SynonymRule]]:
         mapping: dict[str, SynonymRule] = {}
         for rule in self.rules:
             if rule.one_way:
@@ -132,7 +132,7 @@ class SynonymMap:
         return re.compile(alternation), mapping
 
     @cached_property
-    def _groups(self) -> tuple[tuple[SynonymRule, re.Pattern], ...]:
+    def _groups(self) -> tuple[tuple[SynonymRule, re.Pattern[str]], ...]:
         return tuple(
             (rule, re.compile("|".join(_pattern_for(w) for w in sorted(rule.sources, key=len, reverse=True))))
             for rule in self.rules
@@ -150,7 +150,7 @@ class SynonymMap:
         pattern, mapping = self._one_way
         if pattern is not None and text:
 
-            def _sub(m: re.Match) -> str:
+            def _sub(m: re.Match[str]) -> str:
                 rule = mapping[m.group(0)]
                 fired.append(rule)
                 expansions.extend(rule.targets[1:])
@@ -169,8 +169,7 @@ class SynonymMap:
                 if any(word in p for p in present):
                     continue
                 expansions.append(word)
-        seen: set[str] = set()
-        uniq = tuple(e for e in expansions if not (e in seen or seen.add(e)))
+        uniq = tuple(dict.fromkeys(expansions))
         return QueryRewrite(text, uniq, tuple(fired))
 
 

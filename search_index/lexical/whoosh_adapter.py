@@ -138,7 +138,7 @@ class WhooshStore:
         self._on_write()  # our own write: look at the new generation on the next search
 
     def upsert(self, docs: Iterable[Mapping[str, Any]]) -> int:
-        """Add or replace documents by ``id`` (see :mod:`search_index.schema` for the keys).
+        """Add or replace documents by ``id`` (see :mod:`search_index.lexical.schema` for the keys).
 
         Missing ``status`` means ``draft`` and missing ``audience`` means ``internal`` (the safe choice:
         agents do not see it). One commit for the whole batch. Returns how many documents were written.
@@ -158,7 +158,7 @@ class WhooshStore:
         if not keys:
             return 0
         with self._writer() as w:
-            n = sum(w.delete_by_term("id", k) for k in keys)
+            n = int(sum(w.delete_by_term("id", k) for k in keys))
             w.commit()
         return n
 

@@ -36,10 +36,12 @@ def thresholds_for(model_name: str | None, ranking: RankingConfig = DEFAULT_RANK
     return ranking.thresholds_for(model_name)
 
 
-def _clean(ranking: Ranking | None, allowed: Collection[Hashable] | None, depth: int) -> list[tuple]:
+def _clean(
+    ranking: Ranking | None, allowed: Collection[Hashable] | None, depth: int
+) -> list[tuple[Hashable, float]]:
     """Deduplicate (first occurrence wins), drop disallowed ids, keep the first ``depth`` entries."""
-    seen: set = set()
-    out = []
+    seen: set[Hashable] = set()
+    out: list[tuple[Hashable, float]] = []
     for item_id, score in ranking or ():
         if item_id in seen or (allowed is not None and item_id not in allowed):
             continue
@@ -50,7 +52,7 @@ def _clean(ranking: Ranking | None, allowed: Collection[Hashable] | None, depth:
     return out
 
 
-def _order(scores: dict, best_rank: dict) -> list[tuple[Hashable, float]]:
+def _order(scores: dict[Hashable, float], best_rank: dict[Hashable, int]) -> list[tuple[Hashable, float]]:
     # Ties: the id that one side ranked higher wins; then the id's text, so output is deterministic.
     return sorted(scores.items(), key=lambda kv: (-kv[1], best_rank[kv[0]], str(kv[0])))
 
@@ -72,8 +74,8 @@ def rrf(
     Only ranks are used, so lexical BM25 scores and cosines need no common scale. Returns ``[(id, score)]``
     best first; an empty side simply contributes nothing.
     """
-    scores: dict = {}
-    best_rank: dict = {}
+    scores: dict[Hashable, float] = {}
+    best_rank: dict[Hashable, int] = {}
     for ranking, weight, depth in (
         (lexical, lexical_weight, lexical_depth),
         (semantic, semantic_weight, semantic_depth),
@@ -85,7 +87,7 @@ def rrf(
     return out[:limit] if limit is not None else out
 
 
-def minmax(ranking: Ranking) -> dict:
+def minmax(ranking: Ranking) -> dict[Hashable, float]:
     """``{id: score scaled to [0, 1] over the list}``; every id 1.0 when the scores are all equal."""
     if not ranking:
         return {}
@@ -113,7 +115,7 @@ def weighted_sum(
     lex = _clean(lexical, allowed_ids, lexical_depth)
     sem = _clean(semantic, allowed_ids, semantic_depth)
     lex_n, sem_n = minmax(lex), minmax(sem)
-    best_rank: dict = {}
+    best_rank: dict[Hashable, int] = {}
     for ranking in (lex, sem):
         for rank, (item_id, _s) in enumerate(ranking, start=1):
             best_rank[item_id] = min(best_rank.get(item_id, rank), rank)

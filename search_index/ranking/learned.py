@@ -219,7 +219,11 @@ class TreeEnsemble:
         self._trees = [{key: list(tree[key]) for key in _TREE_KEYS} for tree in trees]
         # All trees in one node table. Leaves are nodes too: they compare against +inf and point to
         # themselves, so a path that reached its leaf stays there while longer paths go on.
-        feature, threshold, children, value, roots = [], [], [], [], []
+        feature: list[int] = []
+        threshold: list[float] = []
+        children: list[int] = []
+        value: list[float] = []
+        roots: list[int] = []
         for tree in self._trees:
             n, base = len(tree["feature"]), len(feature)
             if len(tree["leaf"]) != n + 1 or not all(len(tree[k]) == n for k in _TREE_KEYS[:4]):
@@ -275,10 +279,11 @@ class TreeEnsemble:
             node = self._children[2 * node + go_right]
         if np.any(self._threshold[node] != math.inf):
             raise ValueError("a tree is deeper than the model says")
-        return self._value[node].reshape(len(self._trees), n_rows).sum(axis=0)
+        scores: np.ndarray = self._value[node].reshape(len(self._trees), n_rows).sum(axis=0)
+        return scores
 
     # -- file format ------------------------------------------------------------------------------
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "format": MODEL_FORMAT,
             "embedder": self.embedder,
@@ -289,7 +294,7 @@ class TreeEnsemble:
         }
 
     @classmethod
-    def from_dict(cls, data: Mapping) -> TreeEnsemble:
+    def from_dict(cls, data: Mapping[str, Any]) -> TreeEnsemble:
         """The model of a :meth:`to_dict` document; ``ValueError`` for another format or feature list."""
         if data.get("format") != MODEL_FORMAT:
             raise ValueError(f"model format {data.get('format')!r}, expected {MODEL_FORMAT}")
@@ -314,7 +319,7 @@ class TreeEnsemble:
         return self.ranking_signature == ranking.signature()
 
     @classmethod
-    def from_lightgbm(cls, dump: Mapping, embedder: str | None = None) -> TreeEnsemble:
+    def from_lightgbm(cls, dump: Mapping[str, Any], embedder: str | None = None) -> TreeEnsemble:
         """Convert ``Booster.dump_model()`` (numerical ``<=`` splits only, as this stage trains them)."""
         flat = [_flatten(info["tree_structure"]) for info in dump["tree_info"]]
         depth = max((d for _t, d in flat), default=1)
@@ -328,12 +333,12 @@ class TreeEnsemble:
         return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
 
 
-def _flatten(structure: Mapping) -> tuple[dict, int]:
+def _flatten(structure: Mapping[str, Any]) -> tuple[dict[str, list[Any]], int]:
     """One LightGBM tree as arrays (see :class:`TreeEnsemble`) and its depth."""
-    tree: dict[str, list] = {"feature": [], "threshold": [], "left": [], "right": [], "leaf": []}
+    tree: dict[str, list[Any]] = {"feature": [], "threshold": [], "left": [], "right": [], "leaf": []}
     depth = 0
 
-    def walk(node: Mapping, level: int) -> int:
+    def walk(node: Mapping[str, Any], level: int) -> int:
         nonlocal depth
         depth = max(depth, level)
         if "split_index" not in node:

@@ -143,10 +143,10 @@ def fusion_sides(
         want=depth,
         ranking=lex,
     ).docnums
-    docnums = {item_id: docnum for item_id, docnum, _score in lex.docs}
+    docnums: dict[Hashable, int] = {item_id: docnum for item_id, docnum, _score in lex.docs}
     for item_id, docnum in allowed.items():
         docnums.setdefault(item_id, docnum)
-    lexical_side = [(item_id, score) for item_id, _docnum, score in lex.docs]
+    lexical_side: list[tuple[Hashable, float]] = [(item_id, score) for item_id, _docnum, score in lex.docs]
     # Lexical hits this worker has no vector for yet are embedded in the background.
     vectors.note_missing([item_id for item_id, _s in lexical_side[: ranking.lexical_depth]])
     return FusionSides(

@@ -28,7 +28,7 @@ import json
 import sys
 import time
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -84,7 +84,7 @@ def collect(
     index: SearchIndex, vectors: VectorStore, queries: list[dict[str, Any]], ranking: RankingConfig
 ) -> list[QueryRows]:
     """Every query's candidates and features, computed by the search's own stages."""
-    external = index.stored_values("external_id")
+    external: dict[Hashable, str] = dict(index.stored_values("external_id").items())
     rows = []
     for q in queries:
         lex = pipeline.lexical_ranking(index, q["query"], None, ("published",), None, None, K, ranking)

@@ -1,4 +1,4 @@
-"""The neighbour density of a :class:`~search_index.matrix.VectorMatrix`'s rows (the "hubness" of CSLS).
+"""The neighbour density of a :class:`~search_index.semantic.matrix.VectorMatrix`'s rows (the "hubness" of CSLS).
 
 An article in a crowded neighbourhood (many near-duplicate questions) is close to many queries that are not
 about it. CSLS (Conneau et al. 2018, "Word translation without parallel data") corrects a cosine by the mean

@@ -97,7 +97,7 @@ def density_file(index_dir: str | Path, model_name: str) -> Path:
 def row_digests(rows: np.ndarray) -> np.ndarray:
     """A 64-bit BLAKE2b digest of each row's bytes (``uint64``): equal digests mean equal vectors."""
     raw = np.ascontiguousarray(rows).view(np.uint8).reshape(rows.shape[0], -1)
-    joined = b"".join(hashlib.blake2b(memoryview(row), digest_size=8).digest() for row in raw)
+    joined = b"".join(hashlib.blake2b(row.tobytes(), digest_size=8).digest() for row in raw)
     return np.frombuffer(joined, dtype="<u8").astype(np.uint64)
 
 
@@ -152,7 +152,7 @@ def load_densities(path: Path, model_name: str, dim: int, params: tuple[int, ...
     return stored
 
 
-def _foreign(path: Path, why: str) -> None:
+def _foreign(path: Path, why: str) -> StoredDensities | None:
     log.warning("ignoring the stored neighbour densities %s (%s): computing them instead", path.name, why)
     return None
 

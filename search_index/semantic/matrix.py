@@ -21,7 +21,8 @@ def normalize_rows(vecs: np.ndarray) -> np.ndarray:
     """Return float32 rows scaled to unit length; all-zero or non-finite rows become zero vectors."""
     vecs = np.asarray(vecs, dtype=np.float32)
     if vecs.ndim == 1:
-        return normalize_rows(vecs[None, :])[0]
+        row: np.ndarray = normalize_rows(vecs[None, :])[0]
+        return row
     vecs = np.where(np.isfinite(vecs), vecs, 0.0).astype(np.float32, copy=False)
     norms = np.linalg.norm(vecs, axis=1, keepdims=True)
     safe = np.where(norms > 1e-12, norms, 1.0)
@@ -242,7 +243,8 @@ class VectorMatrix:
     def _project(self, vecs: np.ndarray) -> np.ndarray:
         if self._proj is None:
             return vecs.astype(np.float32, copy=False)
-        return (vecs - self._mean) @ self._proj
+        projected: np.ndarray = (vecs - self._mean) @ self._proj
+        return projected
 
     def prepare(self) -> None:
         """Fit the coarse matrix now (the PCA projection above ``exact_below`` rows: ~0.3-1 s at 69,000),
@@ -275,7 +277,8 @@ class VectorMatrix:
         return self._coarse
 
     def _scores_for_rows(self, query: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        return self._vecs[rows].astype(np.float32) @ query
+        scores: np.ndarray = self._vecs[rows].astype(np.float32) @ query
+        return scores
 
     def _top_rows(
         self, query: np.ndarray, k: int, allowed_rows: np.ndarray | None

@@ -1,4 +1,4 @@
-"""Offline multilingual sentence embeddings for semantic search (DESIGN.md §2).
+"""Offline multilingual sentence embeddings for semantic search.
 
 Pure Python/NumPy, no Flask. The pieces:
 
@@ -9,11 +9,11 @@ Pure Python/NumPy, no Flask. The pieces:
   CPU or a model that fails to load gives ``None`` and a logged warning, and search stays lexical.
 - :func:`article_text` - which article fields are embedded.
 - :func:`vector_to_bytes` / :func:`bytes_to_vector` - compact float16 storage for a database column.
-- :class:`~search_index.matrix.VectorMatrix` (in :mod:`search_index.matrix`) - one in-memory matrix per worker
+- :class:`~search_index.semantic.matrix.VectorMatrix` (in :mod:`search_index.semantic.matrix`) - one in-memory matrix per worker
   with cosine top-k, filters and "similar articles".
 
 Setting: ``PORTAL_SEMANTIC=off|use|e5`` (default :data:`DEFAULT_MODEL`). Why ``use`` is the default is
-recorded in ``benchmarks/semantic_bench.py`` and in :mod:`search_index.fusion`: on this 2-core machine it
+recorded in ``benchmarks/semantic_bench.py`` and in :mod:`search_index.ranking.fusion`: on this 2-core machine it
 gives most of e5's quality at a fraction of the per-query cost.
 """
 
@@ -77,8 +77,8 @@ def clean_text(text: Any, max_chars: int) -> str:
     """Collapse whitespace and truncate; ``None`` and non-strings become text or ''."""
     if text is None:
         return ""
-    text = " ".join(str(text).split())
-    return text[:max_chars]
+    cleaned = " ".join(str(text).split())
+    return cleaned[:max_chars]
 
 
 #: Query vectors one worker remembers (2 KB each with `use`): agents working the same incident search with
@@ -126,13 +126,13 @@ class _BaseEmbedder:
             if vec is not None:
                 self._queries.move_to_end(key)
                 return vec
-        vec = self._embed([key], True, MAX_QUERY_CHARS)[0]
-        vec.setflags(write=False)
+        fresh: np.ndarray = self._embed([key], True, MAX_QUERY_CHARS)[0]
+        fresh.setflags(write=False)
         with self._queries_lock:
-            self._queries[key] = vec
+            self._queries[key] = fresh
             while len(self._queries) > QUERY_CACHE_SIZE:
                 self._queries.popitem(last=False)
-        return vec
+        return fresh
 
 
 class UseEmbedder(_BaseEmbedder):
@@ -149,7 +149,8 @@ class UseEmbedder(_BaseEmbedder):
         self._model = USE(threads=max(1, min(int(threads), 2)))
 
     def _embed_raw(self, texts: list[str], is_query: bool) -> np.ndarray:
-        return self._model.encode(texts)
+        vecs: np.ndarray = self._model.encode(texts)
+        return vecs
 
 
 class E5Embedder(_BaseEmbedder):
@@ -171,7 +172,8 @@ class E5Embedder(_BaseEmbedder):
         self.dim = int(self._model.dim)
 
     def _embed_raw(self, texts: list[str], is_query: bool) -> np.ndarray:
-        return self._model.query(texts) if is_query else self._model.passage(texts)
+        vecs: np.ndarray = self._model.query(texts) if is_query else self._model.passage(texts)
+        return vecs
 
 
 def cpu_flags(cpuinfo_path: str = "/proc/cpuinfo") -> set[str]:
@@ -262,7 +264,9 @@ class _Capture(logging.Handler):
         self.messages.append(record.getMessage())
 
 
-def load_model(setting: str | None, loader: Callable[[str], Embedder | None] | None = None):
+def load_model(
+    setting: str | None, loader: Callable[[str], Embedder | None] | None = None
+) -> tuple[Embedder | None, str]:
     """``(embedder or None, reason)`` for a ``SEMANTIC`` setting; never raises, cached per process.
 
     ``reason`` is empty when the model loaded (or the setting is off) and otherwise the warnings the loader

@@ -1,6 +1,6 @@
 """The ``search_vectors`` table: which articles have a vector, reading, writing and checking the rows.
 
-Database side of :mod:`search_index.vectors` (which keeps one worker's matrix in step with these rows).
+Database side of :mod:`search_index.semantic.vectors` (which keeps one worker's matrix in step with these rows).
 Flask-free; every function takes the session or engine it works with.
 """
 
@@ -10,12 +10,12 @@ import hashlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeGuard
 
 import numpy as np
-from sqlalchemy import delete, func
+from sqlalchemy import delete, func, inspect
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from search_index.models import SearchVector
 from search_index.semantic.model import Embedder, article_text, vector_to_bytes
@@ -31,7 +31,15 @@ def vector_hash(model_name: str, doc: Mapping[str, Any]) -> str:
     return hashlib.sha256(f"{model_name}\n{article_text(doc)}".encode()).hexdigest()
 
 
-def wants_vector(doc: Mapping[str, Any] | None) -> bool:
+def has_vector_table(engine: Engine) -> bool:
+    """Whether the ``search_vectors`` table exists yet (a fresh database before its migrations)."""
+    try:
+        return bool(inspect(engine).has_table(SearchVector.__tablename__))
+    except Exception:
+        return False
+
+
+def wants_vector(doc: Mapping[str, Any] | None) -> TypeGuard[Mapping[str, Any]]:
     """Whether an article (a loaded document, ``None`` when deleted) should have a vector."""
     return doc is not None and str(doc.get("status") or "") in VECTOR_STATUSES
 
@@ -64,8 +72,8 @@ def stored_rows(session: Session, ids: list[int]) -> dict[int, tuple[int, str, s
     """``{article id: (article id, model, content hash, vector bytes)}`` of the stored rows of ``ids``."""
     stmt = select(
         SearchVector.article_id, SearchVector.model, SearchVector.content_hash, SearchVector.vector
-    ).where(SearchVector.article_id.in_(ids))
-    return {row[0]: tuple(row) for row in session.exec(stmt).all()}
+    ).where(col(SearchVector.article_id).in_(ids))
+    return {row[0]: (row[0], row[1], row[2], row[3]) for row in session.exec(stmt).all()}
 
 
 def write_rows(engine: Engine, rows: list[dict[str, Any]]) -> None:
@@ -76,7 +84,7 @@ def write_rows(engine: Engine, rows: list[dict[str, Any]]) -> None:
     for attempt in range(2):
         try:
             with Session(engine) as session:
-                session.exec(delete(SearchVector).where(SearchVector.article_id.in_(ids)))
+                session.exec(delete(SearchVector).where(col(SearchVector.article_id).in_(ids)))
                 session.add_all(SearchVector(**r) for r in rows)
                 session.commit()
             return
@@ -93,7 +101,9 @@ def delete_rows(engine: Engine, ids: Iterable[int]) -> None:
         return
     with Session(engine) as session:
         for start in range(0, len(ids), 1000):
-            session.exec(delete(SearchVector).where(SearchVector.article_id.in_(ids[start : start + 1000])))
+            session.exec(
+                delete(SearchVector).where(col(SearchVector.article_id).in_(ids[start : start + 1000]))
+            )
         session.commit()
 
 

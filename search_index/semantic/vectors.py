@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import inspect
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -35,6 +34,7 @@ from search_index.semantic.vector_rows import (
     check_vectors,
     delete_rows,
     embed_and_write,
+    has_vector_table,
     read_vectors,
     stored_rows,
     vector_hash,
@@ -95,10 +95,8 @@ class VectorStore:
         self._thread: threading.Thread | None = None
         self._failed_once = False
         self.ranking = ranking
-        self._matrix_options = {
-            "density_neighbours": ranking.density_neighbours,
-            "density_candidates": ranking.density_candidates,
-        }
+        self._matrix_options = {"density_neighbours": ranking.density_neighbours}
+        self._matrix_options["density_candidates"] = ranking.density_candidates
         #: The read-only queries a search asks (semantic ranking, cosines, densities, similar articles).
         self.queries = VectorQueries(self._ready, self.schedule, ranking)
 
@@ -132,6 +130,11 @@ class VectorStore:
         )
 
     # -- state --------------------------------------------------------------------------------------
+    def _matrix(self) -> VectorMatrix:
+        if self.matrix is None:
+            raise RuntimeError("semantic search has no matrix (no model loaded)")
+        return self.matrix
+
     def _ready(self) -> tuple[Embedder, VectorMatrix] | None:
         if self.enabled and self.embedder is not None and self.matrix is not None:
             return self.embedder, self.matrix
@@ -175,21 +178,16 @@ class VectorStore:
             log.debug("semantic search: %s failed again", what, exc_info=True)
 
     # -- loading and replaying the change feed ------------------------------------------------------
-    def _tables_exist(self) -> bool:
-        try:
-            return inspect(self.engine).has_table(SearchVector.__tablename__)
-        except Exception:
-            return False
-
     def load(self) -> int:
         """Read every stored vector of this model into a fresh matrix (start-up); returns how many."""
-        if not self.enabled or not self._tables_exist():
+        embedder = self.embedder
+        if not self.enabled or embedder is None or not has_vector_table(self.engine):
             return 0
         # The whole load under the lock: a search's note_missing/schedule then waits instead of queueing
         # every article of a matrix that is still empty.
         with self._lock, Session(self.engine) as session:
             cursor = cursor_at_newest(session)
-            ids, rows, hashes = read_vectors(session, self.model_name, self.embedder.dim)
+            ids, rows, hashes = read_vectors(session, embedder.name, embedder.dim)
             matrix = VectorMatrix.from_float16_rows(ids, rows, **self._matrix_options)
             matrix.prepare()
             self.matrix = matrix
@@ -265,7 +263,8 @@ class VectorStore:
         rows are left to the background thread.
         """
         ids = sorted({int(i) for i in ids})
-        if not ids or not self.enabled:
+        embedder = self.embedder
+        if not ids or not self.enabled or embedder is None:
             return
         with Session(self.engine) as session:
             docs = self.load_docs(session, ids)
@@ -276,22 +275,22 @@ class VectorStore:
             doc = docs.get(i)
             if not wants_vector(doc):
                 continue
-            want = vector_hash(self.model_name, doc)
+            want = vector_hash(embedder.name, doc)
             row = stored.get(i)
-            if row is not None and row[1] == self.model_name and row[2] == want:
-                if self._hashes.get(i) != want or i not in self.matrix:
-                    vec = bytes_to_vector(row[3], self.embedder.dim)
+            if row is not None and row[1] == embedder.name and row[2] == want:
+                if self._hashes.get(i) != want or i not in self._matrix():
+                    vec = bytes_to_vector(row[3], embedder.dim)
                     if vec is None:
                         to_embed.append(doc)
                         continue
-                    self.matrix.set(i, vec)
+                    self._matrix().set(i, vec)
                     self._hashes[i] = want
                 self.pending.discard(i)
             else:
                 to_embed.append(doc)
         if gone:
             for i in gone:
-                self.matrix.remove(i)
+                self._matrix().remove(i)
                 self._hashes.pop(i, None)
                 self.pending.discard(i)
             if defer_writes:
@@ -302,10 +301,10 @@ class VectorStore:
             budget = 0
         now = to_embed if budget is None else to_embed[:budget]
         later = [] if budget is None else to_embed[budget:]
-        done = embed_and_write(self.engine, self.embedder, now)
+        done = embed_and_write(self.engine, embedder, now)
         with self._lock:
             for article_id, content_hash, vec in done:
-                self.matrix.set(article_id, vec)
+                self._matrix().set(article_id, vec)
                 self._hashes[article_id] = content_hash
                 self.pending.discard(article_id)
         if later:
@@ -365,12 +364,13 @@ class VectorStore:
     # -- rebuild and check --------------------------------------------------------------------------
     def rebuild(self, progress: Callable[[int], None] | None = None) -> int:
         """Recompute every article's vector (batch embedding) and drop rows of articles without one."""
-        if not self.enabled or self.iter_docs is None:
+        embedder = self.embedder
+        if not self.enabled or self.iter_docs is None or embedder is None:
             return 0
         with Session(self.engine) as session:
             cursor = cursor_at_newest(session)
             docs = [d for d in self.iter_docs(session) if wants_vector(d)]
-        done = embed_and_write(self.engine, self.embedder, docs, progress)
+        done = embed_and_write(self.engine, embedder, docs, progress)
         keep = {article_id for article_id, _h, _v in done}
         with Session(self.engine) as session:
             stale = [i for i in session.exec(select(SearchVector.article_id)).all() if i not in keep]
@@ -380,7 +380,7 @@ class VectorStore:
                 [i for i, _h, _v in done], np.vstack([v for _i, _h, v in done]), **self._matrix_options
             )
             if done
-            else VectorMatrix(self.embedder.dim, **self._matrix_options)
+            else VectorMatrix(embedder.dim, **self._matrix_options)
         )
         with self._lock:
             self.matrix, self._hashes, self._loaded = matrix, {i: h for i, h, _v in done}, True

@@ -31,7 +31,7 @@ class WaitCountingLock:
                 self._waiting -= 1
         return self
 
-    def __exit__(self, *_exc) -> None:
+    def __exit__(self, *_exc: object) -> None:
         self._lock.release()
 
     @property

@@ -1,9 +1,9 @@
-"""Keeping each node's search index in step with the database (DESIGN §2, §5).
+"""Keeping each node's search index in step with the database.
 
 The database is the source of truth.  A service that changes an article's searchable text or visibility
-calls :func:`search_index.changes.article_changed` inside its transaction; that writes a
+calls :func:`search_index.sync.changes.article_changed` inside its transaction; that writes a
 :class:`SearchChange` row *in the same transaction*, so the change is durable exactly when the article
-change is.  After the commit (:func:`search_index.changes.register` hooks it) the node's :class:`IndexSync` applies every change row it has not applied yet (reading the article's current
+change is.  After the commit (:func:`search_index.sync.changes.register` hooks it) the node's :class:`IndexSync` applies every change row it has not applied yet (reading the article's current
 state through the injected ``load_docs``) and records what it applied in a cursor file in the index
 directory.  Consequences:
 
@@ -16,12 +16,12 @@ directory.  Consequences:
 - Several nodes (PostgreSQL) each keep their own index and cursor and apply the same rows.
 
 Sequence ids can commit out of order on PostgreSQL (transaction A takes id 10, B takes 11, B commits
-first), so the cursor (:class:`search_index.changes.Cursor`) is not a plain "max id": it keeps the ids
+first), so the cursor (:class:`search_index.sync.changes.Cursor`) is not a plain "max id": it keeps the ids
 applied within the last ``LOOKBACK`` ids and catch-up re-reads that window, applying late commits it has
 not seen.  A transaction that stays open while more than ``LOOKBACK`` other changes commit would be
 missed; ``portal check-index`` reports such drift and ``portal reindex`` repairs it.
 
-Old change rows are pruned (:func:`search_index.changes.prune_changes`, after a commit or at start-up, at
+Old change rows are pruned (:func:`search_index.sync.changes.prune_changes`, after a commit or at start-up, at
 most every :data:`PRUNE_INTERVAL` per process); a node whose cursor is older than the oldest row left
 rebuilds.
 No Flask here; the web layer registers the engine.
@@ -37,7 +37,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import inspect
 from sqlalchemy.engine import Engine
@@ -58,6 +58,8 @@ from search_index.sync.changes import (
 from search_index.sync.filelock import file_lock
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
+_E = TypeVar("_E")
 
 #: Changes applied per index commit during catch-up (a bulk import leaves thousands).
 BATCH = 500
@@ -86,7 +88,7 @@ def rebuild_procs() -> int:
     return max(1, min(os.cpu_count() or 1, 4))
 
 
-def empty_safe(index: SearchIndex, call: Callable[[], Any], empty: Any) -> Any:
+def empty_safe(index: SearchIndex, call: Callable[[], _T], empty: _E) -> _T | _E:
     """``call()``, or ``empty`` when it fails only because the Whoosh index holds no segment at all.
 
     Defensive: some ``SearchIndex`` versions could not build a reader snapshot of a brand-new (or
@@ -238,7 +240,7 @@ class IndexSync:
                 with Session(self.engine, expire_on_commit=False) as session:
                     article_ids = sorted({aid for _cid, aid in todo})
                     docs = self.load_docs(session, article_ids)
-                upserts = [docs[aid] for aid in article_ids if docs.get(aid) is not None]
+                upserts = [doc for aid in article_ids if (doc := docs.get(aid)) is not None]
                 deletes = [aid for aid in article_ids if docs.get(aid) is None]
                 if upserts:
                     self.index.upsert(upserts)
@@ -256,13 +258,13 @@ class IndexSync:
     def missed_pruned_changes(self, session: Session | None = None) -> bool:
         """True when change rows this node never applied have been pruned: the newest change it applied
         is older than the row before the oldest one left (the node was down for longer than
-        :data:`~search_index.changes.CHANGE_RETENTION`).  Only a rebuild can bring such an index back."""
+        :data:`~search_index.sync.changes.CHANGE_RETENTION`).  Only a rebuild can bring such an index back."""
         with self._session(session) as s:
             oldest = oldest_change_id(s)
         return oldest is not None and self.read_cursor().newest < oldest - 1
 
     def prune_if_due(self) -> int:
-        """Prune old change rows (:func:`~search_index.changes.prune_changes`) at most every
+        """Prune old change rows (:func:`~search_index.sync.changes.prune_changes`) at most every
         :data:`PRUNE_INTERVAL` seconds per process, in a transaction of its own; never raises."""
         now = time.monotonic()
         if self._pruned_at is not None and now - self._pruned_at < self.prune_interval:
@@ -363,9 +365,12 @@ class IndexSync:
         """Compare the database (``iter_docs``) with the index by content hash."""
         if self.iter_docs is None:
             raise RuntimeError("IndexSync needs iter_docs to check")
-        in_index = empty_safe(
-            self.index, lambda: (self.index.refresh(force=True), self.index.all_doc_hashes())[1], {}
-        )
+
+        def indexed_hashes() -> dict[int | str, str]:
+            self.index.refresh(force=True)
+            return self.index.all_doc_hashes()
+
+        in_index = empty_safe(self.index, indexed_hashes, {})
         report = DriftReport()
         with self._session(session) as s:
             for doc in self.iter_docs(s):

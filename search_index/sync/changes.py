@@ -25,7 +25,7 @@ from typing import Any, Protocol
 from sqlalchemy import delete, event, func, insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session as OrmSession
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from search_index.models import SearchChange
 
@@ -120,18 +120,17 @@ class Cursor:
 
 def pending_changes(session: Session, cursor: Cursor) -> list[tuple[int, int]]:
     """``(change id, article id)`` of the committed changes ``cursor`` has not applied, oldest first."""
+    change_id = col(SearchChange.id)
     rows = session.exec(
-        select(SearchChange.id, SearchChange.article_id)
-        .where(SearchChange.id > cursor.floor)
-        .order_by(SearchChange.id)
+        select(change_id, SearchChange.article_id).where(change_id > cursor.floor).order_by(change_id)
     ).all()
-    return [(cid, aid) for cid, aid in rows if not cursor.is_applied(cid)]
+    return [(int(cid), aid) for cid, aid in rows if cid is not None and not cursor.is_applied(cid)]
 
 
 def has_new_changes(session: Session, cursor: Cursor) -> bool:
     """One cheap query: has anything been committed that ``cursor`` has not applied?"""
     newest, count = session.exec(
-        select(func.max(SearchChange.id), func.count()).where(SearchChange.id > cursor.floor)
+        select(func.max(SearchChange.id), func.count()).where(col(SearchChange.id) > cursor.floor)
     ).one()
     # A late commit inside the window does not raise the max id, but it does raise the count.
     return newest is not None and (newest > cursor.newest or count > len(cursor.applied))
@@ -141,8 +140,9 @@ def cursor_at_newest(session: Session) -> Cursor:
     """A cursor that counts every change committed so far as applied (after a full rebuild or load)."""
     newest = session.exec(select(func.max(SearchChange.id))).one() or 0
     low = max(0, newest - LOOKBACK)
-    seen = session.exec(select(SearchChange.id).where(SearchChange.id > low, SearchChange.id <= newest)).all()
-    return Cursor(floor=low, applied=set(seen))
+    change_id = col(SearchChange.id)
+    seen = session.exec(select(change_id).where(change_id > low, change_id <= newest)).all()
+    return Cursor(floor=low, applied={int(i) for i in seen if i is not None})
 
 
 # --- pruning --------------------------------------------------------------------------------------------
@@ -169,10 +169,10 @@ def prune_changes(
     if newest is None:
         return 0
     result = session.execute(
-        delete(SearchChange).where(SearchChange.created_at < cutoff, SearchChange.id < newest)
+        delete(SearchChange).where(col(SearchChange.created_at) < cutoff, col(SearchChange.id) < newest)
     )
     session.flush()
-    return int(result.rowcount or 0)
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 # --- after-commit hook ------------------------------------------------------------------------------

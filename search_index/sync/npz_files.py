@@ -38,7 +38,7 @@ def write_arrays(path: Path, arrays: dict[str, np.ndarray]) -> None:
     aside = path.with_name(f"{path.name}.{os.getpid()}-{threading.get_ident()}{_ASIDE}")
     try:
         with aside.open("wb") as fh:
-            np.savez(fh, **arrays)
+            np.savez(fh, **arrays)  # type: ignore[arg-type]  # numpy's stub types **kwds as bool
         os.replace(aside, path)
     except OSError:
         with contextlib.suppress(OSError):
