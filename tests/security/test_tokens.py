@@ -88,3 +88,13 @@ def test_account_page_marks_tokens_ended_by_a_password_change(app, client, db, l
     row = page[page.index("old script") :].split("</tr>")[0]
     assert "已失效" in row  # "no longer valid": not offered for revocation as if it still worked
     assert "吊销" not in row
+
+
+def test_a_removed_role_stops_working_at_once_for_tokens_as_for_sessions(app, client, db, login):
+    """Roles are read on every request, so a token needs no new credentials for a role change to bite."""
+    login(make_user(db, "tok_root4", ("admin",)))
+    user = make_user(db, "tok_qa", ("qa",))
+    headers = {"Authorization": f"Bearer {make_token(db, user)}"}
+    assert app.test_client().get("/api/v1/qa/scorecards/999999", headers=headers).status_code == 404
+    assert client.post(f"/admin/users/{user.id}", data={"roles": ["agent"], "active": "y"}).status_code == 302
+    assert app.test_client().get("/api/v1/qa/scorecards/999999", headers=headers).status_code == 403
