@@ -1,12 +1,12 @@
-"""Shared JSON API helpers: the error format of DESIGN §4, body parsing and the OpenAPI registry.
+"""Shared JSON API helpers: the error body every API answers with, reading a JSON body, and the blueprint
+of the portal's own operations.
 
-Each package has its own API blueprint under ``/api/v1`` and documents every operation with
-``openapi.add(path, method, operation)``; ``GET /api/v1/openapi.json`` serves the merged document.
+Each package has its own API blueprint under ``/api/v1`` and declares every operation with
+``portal.contract.operation``; ``GET /api/v1/openapi.json`` serves the document generated from them.
 """
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from flask import Blueprint, jsonify, request
@@ -59,8 +59,9 @@ def http_exception_response(exc: HTTPException):
     response = error_response(status, message)
     if status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="portal"'
-    if status == 429 and getattr(exc, "retry_after", None):
-        response.headers["Retry-After"] = str(exc.retry_after)
+    retry_after = getattr(exc, "retry_after", None)
+    if status == 429 and retry_after:
+        response.headers["Retry-After"] = str(retry_after)
     return response
 
 
@@ -100,87 +101,6 @@ def _check_text(value: Any, depth: int = 0) -> None:
         for item in value:
             _check_text(item, depth + 1)
 
-
-def int_arg(name: str, default: int, *, minimum: int = 0, maximum: int = 1000) -> int:
-    """A bounded integer query argument; 400 with a clear message when it is not one."""
-    raw = request.args.get(name)
-    if raw in (None, ""):
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ApiError(400, f"{name} must be an integer", details={"field": name}) from None
-    if not minimum <= value <= maximum:
-        raise ApiError(400, f"{name} must be between {minimum} and {maximum}", details={"field": name})
-    return value
-
-
-ERROR_SCHEMA = {
-    "type": "object",
-    "required": ["error"],
-    "properties": {
-        "error": {
-            "type": "object",
-            "required": ["code", "message", "details"],
-            "properties": {"code": {"type": "string"}, "message": {"type": "string"}, "details": {}},
-        }
-    },
-}
-
-
-class OpenAPIRegistry:
-    """Collects operations from every package; the document grows with each endpoint."""
-
-    def __init__(self) -> None:
-        self._paths: dict[str, dict[str, Any]] = {}
-        self._schemas: dict[str, Any] = {"Error": ERROR_SCHEMA}
-
-    def add(self, path: str, method: str, operation: dict[str, Any]) -> None:
-        op = copy.deepcopy(operation)
-        responses = op.setdefault("responses", {})
-        for status in ("400", "401", "403", "404", "429"):
-            responses.setdefault(
-                status,
-                {
-                    "description": ERROR_CODES[int(status)],
-                    "content": _json_content({"$ref": "#/components/schemas/Error"}),
-                },
-            )
-        if op.pop("public", False):
-            op["security"] = []
-        self._paths.setdefault(path, {})[method.lower()] = op
-
-    def schema(self, name: str, schema: dict[str, Any]) -> dict[str, str]:
-        self._schemas[name] = schema
-        return {"$ref": f"#/components/schemas/{name}"}
-
-    def document(self) -> dict[str, Any]:
-        return {
-            "openapi": "3.0.3",
-            "info": {"title": "Knowledge base and quality-inspection portal", "version": "1"},
-            "servers": [{"url": API_PREFIX}],
-            "paths": copy.deepcopy(self._paths),
-            "components": {
-                "schemas": copy.deepcopy(self._schemas),
-                "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-            },
-            "security": [{"bearer": []}],
-        }
-
-
-def _json_content(schema: dict[str, Any]) -> dict[str, Any]:
-    return {"application/json": {"schema": schema}}
-
-
-def json_response_spec(description: str, schema: dict[str, Any]) -> dict[str, Any]:
-    return {"description": description, "content": _json_content(schema)}
-
-
-def json_request_spec(schema: dict[str, Any], required: bool = True) -> dict[str, Any]:
-    return {"required": required, "content": _json_content(schema)}
-
-
-openapi = OpenAPIRegistry()
 
 # The portal's own operation, the OpenAPI document, is declared on this blueprint by ``portal.contract``
 # (imported by the app factory; it needs the helpers above, so it cannot be imported from here).

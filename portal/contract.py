@@ -20,18 +20,18 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TypeVar, get_origin
 
 from flask import Flask, current_app, jsonify, request
-from pydantic import BaseModel, RootModel, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, RootModel, ValidationError, create_model
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode
 from werkzeug.exceptions import NotFound
 from werkzeug.routing import Rule
 
-from portal.api import API_PREFIX, ERROR_CODES, ApiError, bp, json_body, openapi
+from portal.api import API_PREFIX, ERROR_CODES, ApiError, bp, json_body
 from portal.auth import access_of, public
-from portal.schemas import MAX_ROW_ID, Error
+from portal.schemas import MAX_ROW_ID, Error, RowId
 
 REF = "#/components/schemas/{model}"
 # Every operation may answer these; the document says so without each declaration repeating it.
@@ -58,7 +58,7 @@ class Operation:
     query: type[BaseModel] | None = None
     path: type[BaseModel] | None = None
     invalid_code: str = "bad_request"
-    tags: tuple[str, ...] = field(default_factory=tuple)
+    guard: Callable[..., Any] | None = None
 
 
 def operation(
@@ -71,10 +71,13 @@ def operation(
     query: type[BaseModel] | None = None,
     path: type[BaseModel] | None = None,
     invalid_code: str = "bad_request",
+    guard: Callable[..., Any] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare an API operation. ``path`` validates the URL's parts (a part it refuses names nothing:
     404); ``query`` and ``body`` are validated and passed to the view as ``query=`` and ``body=``;
-    ``invalid_code`` is the error code of a refused input (some resources kept their own)."""
+    ``invalid_code`` is the error code of a refused input (some resources kept their own). ``guard`` is
+    called with the URL's parts before the input is read: a check that the caller may see the object the
+    URL names, so that someone else's object is a 404 whatever the body says."""
     op = Operation(
         summary=summary,
         responses=responses,
@@ -84,6 +87,7 @@ def operation(
         query=query,
         path=path,
         invalid_code=invalid_code,
+        guard=guard,
     )
 
     def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -94,6 +98,8 @@ def operation(
                     op.path.model_validate(kwargs)
                 except ValidationError:
                     raise NotFound() from None
+            if op.guard is not None:
+                op.guard(**kwargs)
             if op.query is not None:
                 kwargs["query"] = validate(op.query, _query_values(op.query), code=op.invalid_code)
             if op.body is not None:
@@ -104,6 +110,16 @@ def operation(
         return wrapped
 
     return decorator
+
+
+def id_path(name: str) -> type[BaseModel]:
+    """The path model of a URL with one row id, ``<int:name>``, documented as ``{id}`` as it always was."""
+    model: type[BaseModel] = create_model(
+        f"{name.title().replace('_', '')}Path",
+        __config__=ConfigDict(validate_by_name=True, validate_by_alias=True),
+        **{name: (RowId, Field(alias="id"))},  # type: ignore[call-overload]
+    )
+    return model
 
 
 def validate(model: type[M], data: Any, *, code: str = "bad_request") -> M:
@@ -288,13 +304,6 @@ def build_document(app: Flask) -> dict[str, Any]:
         path, spec = _operation_object(rule.endpoint, rule, view, op, parts)
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             paths.setdefault(path, {})[method.lower()] = spec
-    legacy = openapi.document()
-    for path, ops in legacy["paths"].items():
-        for method, spec in ops.items():
-            paths.setdefault(path, {}).setdefault(method, _nullable_to_type_list(spec))
-    for name, schema in legacy["components"]["schemas"].items():
-        if name != "Error":
-            parts.keep(name, _nullable_to_type_list(schema))
     return {
         "openapi": "3.1.0",
         "info": {"title": "Knowledge base and quality-inspection portal", "version": "1"},
@@ -306,23 +315,6 @@ def build_document(app: Flask) -> dict[str, Any]:
         },
         "security": [{"bearer": []}],
     }
-
-
-def _nullable_to_type_list(value: Any) -> Any:
-    """An OpenAPI 3.0 schema of the old hand-written registry in the 3.1 dialect (until it is gone)."""
-    if isinstance(value, list):
-        return [_nullable_to_type_list(item) for item in value]
-    if not isinstance(value, dict):
-        return value
-    out = {key: _nullable_to_type_list(item) for key, item in value.items() if key != "nullable"}
-    if value.get("nullable"):
-        if "type" in out:
-            out["type"] = [out["type"], "null"]
-        else:
-            out = {"anyOf": [out, {"type": "null"}]}
-        if "enum" in out:
-            out["enum"] = [*out["enum"], None]
-    return out
 
 
 @bp.get("/openapi.json")

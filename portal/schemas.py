@@ -77,6 +77,11 @@ def _moment_in_range(value: datetime) -> datetime:
     return value
 
 
+def _blank_is_none(value: Any) -> Any:
+    # Forms and query strings send "" for a date left empty; it has always meant "not given".
+    return None if value == "" else value
+
+
 def _query_bool(value: Any) -> Any:
     # A query string has no JSON booleans; accept the two spellings each of true and false, nothing else.
     if isinstance(value, str):
@@ -103,6 +108,8 @@ Number = Annotated[StrictFloat, AfterValidator(_finite)]
 """A finite number (whole numbers are accepted)."""
 Day = Annotated[date, BeforeValidator(_iso_text), AfterValidator(_day_in_range)]
 """A date ``YYYY-MM-DD`` between 1900 and 2100."""
+OptionalDay = Annotated[Day | None, BeforeValidator(_blank_is_none)]
+"""A date, or ``null`` / ``""`` for none."""
 Moment = Annotated[datetime, BeforeValidator(_iso_text), AfterValidator(_moment_in_range)]
 """An ISO 8601 date and time between 1900 and 2100."""
 QueryBool = Annotated[bool, BeforeValidator(_query_bool)]

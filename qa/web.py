@@ -28,9 +28,6 @@ from qa.scorecards.scoring import format_score
 bp = Blueprint("qa", "qa", template_folder="templates", static_folder="static", static_url_path="/qa/static")
 api_bp = Blueprint("qa_api", __name__, url_prefix="/api/v1")
 
-NULLABLE_STR = {"type": "string", "nullable": True}
-ID_PARAM = [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}]
-
 T = TypeVar("T")
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
@@ -115,30 +112,3 @@ def users_with_role(role: str) -> list[User]:
             .order_by(col(User.username))
         ).unique()
     )
-
-
-def parse_date(value: Any, name: str) -> date | None:
-    if value in (None, ""):
-        return None
-    if not isinstance(value, str):
-        raise ApiError(400, f"{name} must be a date (YYYY-MM-DD)", details={"field": name})
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ApiError(400, f"{name} must be a date (YYYY-MM-DD)", details={"field": name}) from None
-
-
-def str_list(value: Any, name: str) -> list[str]:
-    if value is None:
-        return []
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ApiError(400, f"{name} must be a list of strings", details={"field": name})
-    return value
-
-
-def opt_int(value: Any, name: str) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ApiError(400, f"{name} must be a whole number or null", details={"field": name})
-    return value

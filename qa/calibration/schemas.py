@@ -1,12 +1,15 @@
-"""Typed input of the calibration verbs, and the parsing of raw request values into it (same messages and
-``details.field`` as clients have always received)."""
+"""Typed input of the calibration verbs, the parsing of raw request values into it (same messages and
+``details.field`` as clients have always received), and the API's request and response models."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TypeGuard
+from typing import Annotated, Any, TypeGuard
+
+from pydantic import Field
 
 from portal.domain import DomainError
+from portal.schemas import Body, Int, Line, Reply, RowId, Text
 from qa.scorecards.scoring import RatingValue
 
 MAX_INTERACTIONS = 50
@@ -113,3 +116,101 @@ def parse_ratings(interaction_id: object, ratings: object) -> CalibrationRatings
             )
         out.append(CalibrationRatingInput(criterion_id=cid, value=value, comment=comment.strip()))
     return CalibrationRatings(interaction_id=interaction_id, ratings=out)
+
+
+# --- the API's models ------------------------------------------------------------------------------------
+
+
+class CalibrationIn(Body):
+    name: Annotated[Line, Field(min_length=1, max_length=MAX_NAME)]
+    interaction_ids: Annotated[list[RowId], Field(min_length=1, max_length=MAX_INTERACTIONS)]
+    scorecard_version_id: RowId
+    graders: Annotated[list[Line], Field(min_length=2, description="usernames")]
+    expert: Annotated[Line, Field(description="username; their rating is the consensus")] | None = None
+
+    def to_input(self) -> CalibrationInput:
+        return parse_calibration(
+            self.name, self.interaction_ids, self.scorecard_version_id, self.graders, self.expert
+        )
+
+
+class CalibrationRatingIn(Body):
+    criterion_id: RowId
+    value: Int | None = Field(default=None, description="on the criterion's scale; null = N/A")
+    comment: Annotated[Text, Field(max_length=MAX_COMMENT)] | None = None
+
+
+class CalibrationRatingsIn(Body):
+    interaction_id: RowId
+    ratings: list[CalibrationRatingIn]
+
+    def to_input(self) -> CalibrationRatings:
+        return parse_ratings(self.interaction_id, [r.model_dump() for r in self.ratings])
+
+
+class CalibrationCreated(Reply):
+    id: int
+
+
+class CalibrationRatingOut(Reply):
+    criterion_id: int
+    value: int | float | None
+
+
+class CalibrationRatingsOut(Reply):
+    interaction_id: int
+    ratings: list[CalibrationRatingOut]
+
+
+class GraderProgress(Reply):
+    grader: str
+    rated: list[int]
+
+
+class GraderRating(Reply):
+    grader: str | None
+    interaction_id: int
+    criterion_id: int
+    value: int | float | None
+
+
+class Calibration(Reply):
+    id: int
+    name: str
+    status: str
+    scorecard_version_id: int
+    interaction_ids: list[int]
+    graders: list[str]
+    progress: list[GraderProgress]
+    my_ratings: list[CalibrationRatingsOut]
+    results: dict[str, Any] | None = Field(description="the results once closed")
+    ratings: list[GraderRating] | None = Field(description="everyone's ratings once closed")
+
+
+class CriterionDeviation(Reply):
+    criterion_id: int
+    deviation: float | None
+    bias: float | None
+
+
+class GraderResult(Reply):
+    grader: str
+    deviation: float | None
+    bias: float | None = None
+    n_units: int | None = None
+    flagged: bool
+    criteria: list[CriterionDeviation] = Field(default_factory=list)
+
+
+class CriterionConsensus(Reply):
+    criterion_id: int
+    name: str | None = None
+    consensus: float | None
+
+
+class CalibrationResults(Reply):
+    alpha: float | None = Field(description="Krippendorff's alpha, interval")
+    expert: str | None = None
+    threshold: float | None = None
+    graders: list[GraderResult]
+    criteria: list[CriterionConsensus]

@@ -1,4 +1,5 @@
-"""Typed input of the dispute verbs, and the parsing of raw request values into it.
+"""Typed input of the dispute verbs, the parsing of raw request values into it, and the API's request and
+response models of evaluations (they validate JSON input and generate the OpenAPI document).
 
 The services take these dataclasses; the API and the forms turn what a client sent into them here, so a
 malformed value is refused with the message (and ``details.field``) clients have always received, before any
@@ -8,9 +9,12 @@ service runs.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TypeGuard
+from typing import Annotated, Literal, TypeGuard
+
+from pydantic import Field
 
 from portal.domain import DomainError
+from portal.schemas import Body, Bool, Int, IsoDateTime, Reply, RowId, Text
 from qa.evaluations.models import DisputeStatus
 
 MAX_REASON = 2000
@@ -95,3 +99,112 @@ def parse_resolution(outcome: object, comment: object, ratings: object = None) -
         raise DomainError("explain the adjustment in a comment", details={"field": "comment"})
     changes = _parse_changes(ratings) if state is DisputeStatus.ADJUSTED else []
     return Resolution(outcome=state, comment=text, ratings=changes)
+
+
+# --- the API's models ------------------------------------------------------------------------------------
+
+Reason = Annotated[Text, Field(max_length=MAX_REASON)]
+
+
+class RatingIn(Body):
+    criterion_id: RowId
+    value: Annotated[Int, Field(description="on the criterion's scale")] | None = Field(
+        default=None, description="null = N/A"
+    )
+    comment: Text | None = None
+    evidence: Annotated[Text, Field(description="a quote from the (masked) transcript")] | None = None
+
+
+class EvaluationIn(Body):
+    interaction_id: RowId
+    scorecard_version_id: RowId | None = Field(
+        default=None, description="default: the draft's version, else the default scorecard's latest"
+    )
+    ratings: list[RatingIn] = Field(default_factory=list)
+    comment: Text | None = None
+    article_id: RowId | None = None
+    no_article: Bool = False
+    gap_note: Text | None = None
+    submit: Bool = False
+
+
+class EvaluationResult(Reply):
+    id: int
+    score: float | None = Field(description="0–100, full precision")
+    auto_fail: bool
+    auto_fail_reasons: list[str]
+    status: str = Field(description="draft, submitted, acknowledged, disputed, upheld or adjusted")
+
+
+class RatingOut(Reply):
+    criterion_id: int
+    value: int | float | None = Field(description="null = N/A")
+    comment: str | None = None
+    evidence: str | None = None
+
+
+class Evaluation(EvaluationResult):
+    interaction_id: int
+    scorecard_version_id: int
+    ticket_id: str
+    agent: str | None
+    grader: str | None
+    is_calibration: bool
+    raw_score: float | None
+    comment: str
+    article_id: int | None
+    no_article: bool
+    gap_note: str
+    created_at: IsoDateTime
+    submitted_at: IsoDateTime | None
+    ratings: list[RatingOut]
+
+
+class DisputeOut(Reply):
+    id: int
+    status: str = Field(description="open, upheld or adjusted")
+    reason: str
+    criteria: list[int]
+    opened_at: IsoDateTime
+    resolved_at: IsoDateTime | None
+    comment: str | None
+
+
+class HistoryEntry(Reply):
+    kind: str = Field(description="original or adjusted")
+    score: float | None
+    auto_fail: bool
+    ratings: list[RatingOut]
+    comment: str | None
+    changed_at: IsoDateTime
+
+
+class EvaluationWithDispute(Evaluation):
+    dispute: DisputeOut | None
+    history: list[HistoryEntry] = Field(description="the original score and ratings, then each adjustment")
+
+
+class DisputeIn(Body):
+    reason: Annotated[Reason, Field(min_length=1)]
+    criteria: Annotated[list[RowId], Field(min_length=1)]
+
+    def to_input(self) -> DisputeInput:
+        return parse_dispute(self.reason, self.criteria)
+
+
+class RatingChangeIn(Body):
+    criterion_id: RowId
+    value: Int | None = None
+    comment: Text | None = None
+
+
+class ResolutionIn(Body):
+    outcome: Literal["upheld", "adjusted"]
+    comment: Annotated[Reason, Field(description="required to adjust")] | None = None
+    ratings: list[RatingChangeIn] | None = Field(
+        default=None, description="the changed ratings (adjusted only)"
+    )
+
+    def to_input(self) -> Resolution:
+        ratings = None if self.ratings is None else [r.model_dump() for r in self.ratings]
+        return parse_resolution(self.outcome, self.comment, ratings)

@@ -28,7 +28,11 @@ def date_arg(name: str) -> date | None:
 
 def report_params() -> tuple[date, date, str]:
     """from / to (both inclusive; default the current month, or the month of the one given) and group_by."""
-    date_from, date_to = date_arg("from"), date_arg("to")
+    return report_period(date_arg("from"), date_arg("to"), request.args.get("group_by") or "agent")
+
+
+def report_period(date_from: date | None, date_to: date | None, group_by: str) -> tuple[date, date, str]:
+    """The period and grouping of a report from what the client gave (see :func:`report_params`)."""
     if date_from is None and date_to is None:
         date_from, date_to = reports.month_bounds(local_today())
     elif date_to is None and date_from is not None:
@@ -37,7 +41,6 @@ def report_params() -> tuple[date, date, str]:
         date_from = date_to.replace(day=1)
     if date_from is None or date_to is None:  # unreachable: every branch above sets both
         raise BadParams("from and to must be dates (YYYY-MM-DD)")
-    group_by = request.args.get("group_by") or "agent"
     if group_by not in rm.GROUPS:
         raise BadParams(f"group_by must be one of {', '.join(rm.GROUPS)}")
     reports.check_range(date_from, date_to)  # ReportRangeError: a 400 with its own message

@@ -4,18 +4,23 @@ from __future__ import annotations
 
 from flask import current_app, jsonify
 
-from portal.api import ApiError, json_response_spec, openapi
+from portal.api import ApiError
 from portal.auth import actor_roles, login_required
+from portal.contract import Answer, operation
 from portal.db import get_session
 from portal.tickets import InvalidTicketId, validate_ticket_id
 from qa.evaluations import services as ev
+from qa.tickets.schemas import Ticket
 from qa.tickets.services import ticket_view
-from qa.web import NULLABLE_STR as _NSTR
 from qa.web import api_bp, signed_in
 
 
 @api_bp.get("/tickets/<ticket_id>")
 @login_required
+@operation(
+    "Every interaction, visible evaluation and linked article of one ticket",
+    responses={200: Answer("the ticket", Ticket)},
+)
 def ticket(ticket_id: str):
     try:
         ticket_id = validate_ticket_id(ticket_id, current_app.config["TICKET_ID_PATTERN"])
@@ -53,68 +58,3 @@ def ticket(ticket_id: str):
             ],
         }
     )
-
-
-openapi.add(
-    "/tickets/{ticket_id}",
-    "get",
-    {
-        "summary": "Every interaction, visible evaluation and linked article of one ticket",
-        "parameters": [
-            {
-                "name": "ticket_id",
-                "in": "path",
-                "required": True,
-                "schema": {"type": "string", "example": "20240315-A001"},
-            }
-        ],
-        "responses": {
-            "200": json_response_spec(
-                "the ticket",
-                openapi.schema(
-                    "Ticket",
-                    {
-                        "type": "object",
-                        "required": ["ticket_id", "interactions", "evaluations", "articles"],
-                        "properties": {
-                            "ticket_id": {"type": "string"},
-                            "interactions": {
-                                "type": "array",
-                                "items": {
-                                    "type": "object",
-                                    "required": ["id", "channel", "started_at"],
-                                    "properties": {
-                                        "id": {"type": "integer"},
-                                        "channel": {"type": "string"},
-                                        "agent": _NSTR,
-                                        "started_at": {"type": "string", "format": "date-time"},
-                                        "ended_at": {**_NSTR, "format": "date-time"},
-                                        "csat": {"type": "integer", "nullable": True},
-                                        "complaint": {"type": "boolean"},
-                                    },
-                                },
-                            },
-                            "evaluations": {"type": "array", "items": {"type": "object"}},
-                            "articles": {
-                                "type": "array",
-                                "items": {
-                                    "type": "object",
-                                    "required": ["id", "title", "status", "url"],
-                                    "properties": {
-                                        "id": {"type": "integer"},
-                                        "external_id": _NSTR,
-                                        "title": {"type": "string"},
-                                        "status": {"type": "string"},
-                                        "url": {"type": "string"},
-                                        "reuse": {"type": "boolean"},
-                                        "linked_at": {"type": "string", "format": "date-time"},
-                                    },
-                                },
-                            },
-                        },
-                    },
-                ),
-            )
-        },
-    },
-)
