@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask, current_app
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from articles.search.privacy import mask_logged_query
 from search_index import VECTOR_STATUSES, EngineConfig, SearchEngine, build_engine, register_commit_hook
@@ -51,12 +51,13 @@ def vector_candidates(db_engine) -> list[int]:
     from articles.models import Article
 
     with Session(db_engine) as session:
-        return list(session.exec(select(Article.id).where(Article.status.in_(sorted(VECTOR_STATUSES)))).all())
+        wanted = col(Article.status).in_(sorted(VECTOR_STATUSES))
+        return [i for i in session.exec(select(col(Article.id)).where(wanted)).all() if i is not None]
 
 
 def get_search_engine(app: Flask | None = None) -> SearchEngine:
     """This process's search engine for ``app`` (the current app by default)."""
-    app = app or current_app._get_current_object()
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]  # the proxied app
     entry = app.extensions.get(_KEY)
     if entry is not None and entry[0] == os.getpid():
         return entry[1]
