@@ -54,7 +54,14 @@ def view(article_id: int):
     return article_page(article_or_404(article_id))
 
 
-def article_page(article: Article, *, ticket_form: TicketForm | None = None) -> str:
+def article_page(
+    article: Article,
+    *,
+    ticket_form: TicketForm | None = None,
+    flag_form: FlagForm | None = None,
+    upload_form: UploadForm | None = None,
+    feedback_form: FeedbackForm | None = None,
+) -> str:
     """The article page; a form the reader sent back with errors is shown again with them."""
     session = get_session()
     actor = current_actor()
@@ -87,7 +94,7 @@ def article_page(article: Article, *, ticket_form: TicketForm | None = None) -> 
         unlinkable={t.id for t in tickets if writer and can_unlink_ticket(session, actor, t.user_id)},
         summary=queries.feedback_summary(session, article_id),
         flags=queries.open_flags(session, article_id),
-        files=attachments.attachments_of(session, article_id),
+        files=attachments.revision_attachments(session, saved_id(shown)),
         can_edit=can_edit(session, actor, article),
         is_lead=is_lead(session, actor),
         is_writer=writer,
@@ -95,9 +102,9 @@ def article_page(article: Article, *, ticket_form: TicketForm | None = None) -> 
         version_form=VersionForm(),
         review_form=ReviewForm(),
         ticket_form=ticket_form or TicketForm(formdata=None),
-        feedback_form=FeedbackForm(),
-        flag_form=FlagForm(),
-        upload_form=UploadForm(),
+        feedback_form=feedback_form or FeedbackForm(formdata=None),
+        flag_form=flag_form or FlagForm(formdata=None),
+        upload_form=upload_form or UploadForm(formdata=None),
         title=shown.title,
     )
 
@@ -116,6 +123,7 @@ def review(article_id: int):
         rev=rev,
         live=live,
         diff=diff,
+        images=attachments.image_changes(session, live, rev),
         rendered=render_markdown(rev.solution),
         review_form=ReviewForm(),
         authors=users_by_id(session, [rev.author_id, article.author_id]),

@@ -61,13 +61,15 @@ def unlink_ticket(article_id: int, ticket_id: str):
 @bp.post("/<int:article_id>/feedback")
 @login_required
 def rate(article_id: int):
-    article_or_404(article_id)
+    article = article_or_404(article_id)
     form = FeedbackForm()
-    if not form.validate() or form.helpful.data not in ("yes", "no"):
+    if form.helpful.data not in ("yes", "no"):  # the buttons send one of the two; anything else is forged
         return refused(
             InvalidInput(_l("Choose helpful or not helpful.")),
             url_for("articles.view", article_id=article_id),
         )
+    if not form.validate():  # the reason is too long: said next to it
+        return article_page(article, feedback_form=form), 400
     try:
         feedback.record_feedback(
             get_session(), current_actor(), article_id, form.helpful.data == "yes", form.reason.data or ""
@@ -80,12 +82,11 @@ def rate(article_id: int):
 @bp.post("/<int:article_id>/flag")
 @login_required
 def flag(article_id: int):
-    article_or_404(article_id)
+    article = article_or_404(article_id)
     form = FlagForm()
     if not form.validate():
-        return refused(
-            InvalidInput(_l("Say what is outdated.")), url_for("articles.view", article_id=article_id)
-        )
+        form.comment.errors = [_("Say what is outdated.")]
+        return article_page(article, flag_form=form), 400
     try:
         feedback.flag_outdated(get_session(), current_actor(), article_id, form.comment.data)
     except ArticleError as exc:
@@ -96,18 +97,31 @@ def flag(article_id: int):
 @bp.post("/<int:article_id>/attachments")
 @role_required(*WRITERS)
 def upload(article_id: int):
-    article_or_404(article_id)
+    article = article_or_404(article_id)
     form = UploadForm()
     if not form.validate():
-        return refused(
-            InvalidInput(_l("Choose an image file.")), url_for("articles.view", article_id=article_id)
-        )
+        form.image.errors = [_("Choose an image file.")]
+        return article_page(article, upload_form=form), 400
     file = form.image.data
     data = file.read(attachments.MAX_IMAGE_BYTES + 1)
     try:
         item = attachments.add_attachment(
             get_session(), current_actor(), article_id, file.filename, data, current_app.config["UPLOAD_DIR"]
         )
+    except InvalidInput as exc:
+        # Not an image, empty or too large: the article page again with the reason next to the field.
+        form.image.errors = [str(exc)]
+        return article_page(article, upload_form=form), 400
     except ArticleError as exc:
         return refused(exc, url_for("articles.view", article_id=article_id))
+    if article.state.is_live():
+        # The image went into the uploader's pending revision: show them that one, and say what happens next.
+        return back_to_article(
+            article_id,
+            _(
+                "Image %(name)s added to your edit; readers see it once a lead approves the edit.",
+                name=item.filename,
+            ),
+            pending=True,
+        )
     return back_to_article(article_id, _("Image %(name)s uploaded.", name=item.filename))

@@ -1,15 +1,25 @@
 """The article forms as a writer meets them: no false conflict banner on a new article, tags that survive
-an edit untouched, a bad ticket ID answered next to its field."""
+an edit untouched, a bad ticket ID (or flag, or upload) answered next to its field on the article page."""
 
 from __future__ import annotations
 
 import html as htmllib
+import io
 import re
 
 import pytest
 from sqlmodel import select
 
-from articles.models import Article, ArticleRevision, RevisionTag, Tag, TicketLink
+from articles.models import (
+    Article,
+    ArticleRevision,
+    Attachment,
+    Feedback,
+    OutdatedFlag,
+    RevisionTag,
+    Tag,
+    TicketLink,
+)
 from articles.revisions import revision_tags
 from tests.factories import make_article, make_category, make_user
 
@@ -182,3 +192,52 @@ def test_a_bad_ticket_id_is_answered_next_to_the_field_on_the_article_page(app, 
     assert db.exec(select(TicketLink)).first() is None
     ok = agent.post(f"/articles/{article.id}/tickets", data={"ticket_id": "20240312-A001"})
     assert ok.status_code == 302
+
+
+def test_flagging_without_saying_what_is_outdated_is_answered_next_to_the_field(app, db, login, users):
+    article = make_article(db, users["agent"], title="换货流程", status="published", reviewer=users["lead"])
+    agent = _as(app, login, users["agent2"])
+    r = agent.post(f"/articles/{article.id}/flag", data={"comment": "  "})
+    assert r.status_code == 400
+    page = r.get_data(as_text=True)
+    assert "未执行" not in page and ">换货流程</h1>" in page
+    assert '<details class="kb-flag" open>' in page  # the form is not hidden behind its summary
+    assert _field_block(page, "comment").startswith('<div class="field has-error"')
+    db.expire_all()
+    assert db.exec(select(OutdatedFlag)).first() is None
+
+
+def test_an_upload_that_is_not_an_image_is_answered_next_to_the_field(app, db, login, users):
+    article = make_article(db, users["agent"], title="发票抬头修改")
+    agent = _as(app, login, users["agent"])
+    r = agent.post(
+        f"/articles/{article.id}/attachments",
+        data={"image": (io.BytesIO(b"not an image at all"), "notes.txt")},
+        content_type="multipart/form-data",
+    )
+    assert r.status_code == 400
+    page = r.get_data(as_text=True)
+    assert "未执行" not in page and ">发票抬头修改</h1>" in page
+    field = _field_block(page, "image")
+    assert field.startswith('<div class="field has-error"') and 'class="error"' in field
+    r = agent.post(f"/articles/{article.id}/attachments", data={}, content_type="multipart/form-data")
+    assert r.status_code == 400 and _field_block(r.get_data(as_text=True), "image").startswith(
+        '<div class="field has-error"'
+    )
+    db.expire_all()
+    assert db.exec(select(Attachment)).first() is None
+
+
+def test_a_feedback_reason_too_long_is_answered_next_to_the_field(app, db, login, users):
+    article = make_article(
+        db, users["agent"], title="退款到账时间", status="published", reviewer=users["lead"]
+    )
+    agent = _as(app, login, users["agent2"])
+    r = agent.post(f"/articles/{article.id}/feedback", data={"helpful": "no", "reason": "太长" * 2000})
+    assert r.status_code == 400
+    page = r.get_data(as_text=True)
+    assert "未执行" not in page and ">退款到账时间</h1>" in page
+    field = _field_block(page, "reason")
+    assert field.startswith('<div class="field has-error"') and "不能超过 1000 个字符" in field
+    db.expire_all()
+    assert db.exec(select(Feedback)).first() is None
