@@ -70,3 +70,18 @@ def test_the_refusal_is_translated_on_the_admin_page(client, login, db):
     response = client.post("/qa/masking", data={"label": "x", "pattern": r"(a)\1", "action": "save"})
     assert response.status_code == 400
     assert "不支持" in response.get_data(as_text=True)
+
+
+def test_a_stored_pattern_re2_cannot_run_is_skipped_not_fatal(db, caplog):
+    """Patterns saved while they ran in Python's engine may use look-arounds; they are skipped (and
+    logged by id) so imports and the search log keep working with the others."""
+    from portal.masking import MaskingPattern, extra_patterns
+
+    db.add(MaskingPattern(label="old", pattern=r"(?<=卡号)\d+"))
+    db.add(MaskingPattern(label="会员号", pattern=r"VIP\d{6}"))
+    db.commit()
+    with caplog.at_level("WARNING"):
+        patterns = extra_patterns(db)
+    assert [p.label for p in patterns] == ["会员号"]
+    assert "invalid and was skipped" in caplog.text
+    assert mask_text("会员VIP123456", patterns).text == "会员*********"
