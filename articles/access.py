@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from sqlmodel import Session
 
 from articles.errors import NotFound
-from articles.models import Article, ArticleStatus
+from articles.models import Article, ArticleRevision, ArticleStatus, RevisionStatus
 from articles.revisions import current_revision, pending_revision
 from portal.accounts import roles_of
 from portal.models import Role, User
@@ -48,6 +48,18 @@ def can_view_pending(session: Session, actor: User | None, article: Article) -> 
     if rev is None:
         return False
     return is_lead(session, actor) or (actor is not None and actor.id in (rev.author_id, article.author_id))
+
+
+def can_view_revision(session: Session, actor: User | None, article: Article, rev: ArticleRevision) -> bool:
+    """The live revision is for every reader of the article; a pending one for its author, the article's
+    author and leads; past ones, as in the history, also for every reader once they were replaced."""
+    if not can_view(session, actor, article):
+        return False
+    if article.state is ArticleStatus.PUBLISHED and rev.id == article.live_revision_id:
+        return True
+    if is_lead(session, actor) or (actor is not None and actor.id in (article.author_id, rev.author_id)):
+        return True
+    return rev.state in (RevisionStatus.PUBLISHED, RevisionStatus.SUPERSEDED)
 
 
 def can_edit(session: Session, actor: User | None, article: Article) -> bool:

@@ -1,18 +1,24 @@
-"""Image attachments: the type is decided from the file's bytes, never from its name or the browser."""
+"""Image attachments: the type is decided from the file's bytes, never from its name or the browser.
+
+An image belongs to revisions, as the text does: adding one to a published article puts it into a pending
+revision, which a lead other than its author must approve before readers see it.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import os
 import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, col, select
 
-from articles.access import can_edit, ensure_visible
-from articles.errors import Forbidden, InvalidInput, NotFound
-from articles.models import Attachment
+from articles.access import can_view_revision, ensure_visible, is_lead
+from articles.editing import check_can_change, revision_for_change
+from articles.errors import InvalidInput, NotFound
+from articles.models import ArticleRevision, Attachment, RevisionAttachment
 from articles.revisions import get_article
 from portal.audit import record
 from portal.db import saved_id
@@ -45,11 +51,11 @@ def _clean_filename(name: str | None) -> str:
 def add_attachment(
     session: Session, actor: User | None, article_id: int, filename: str | None, data: bytes, upload_dir: str
 ) -> Attachment:
-    """Store an image for an article (PNG/JPEG/GIF/WebP, at most 5 MB, checked from the content)."""
+    """Store an image (PNG/JPEG/GIF/WebP, at most 5 MB, checked from the content) in the revision a change by
+    ``actor`` goes into: their own draft, or a new pending revision of a published article."""
     article = get_article(session, article_id)
     ensure_visible(session, actor, article)
-    if not can_edit(session, actor, article):
-        raise Forbidden(_l("You cannot change this article."))
+    check_can_change(session, actor, article)
     if not data:
         raise InvalidInput(_l("The file is empty."), details={"fields": {"image": "empty"}})
     if len(data) > MAX_IMAGE_BYTES:
@@ -60,6 +66,7 @@ def add_attachment(
             _l("This file is not a PNG, JPEG, GIF or WebP image."),
             details={"fields": {"image": "not an image"}},
         )
+    rev = revision_for_change(session, actor, article)
     stored = f"{uuid.uuid4().hex}.{_TYPES[content_type]}"
     folder = Path(upload_dir) / SUBDIR
     folder.mkdir(parents=True, exist_ok=True)
@@ -77,13 +84,21 @@ def add_attachment(
     )
     session.add(attachment)
     session.flush()
+    session.add(RevisionAttachment(revision_id=saved_id(rev), attachment_id=saved_id(attachment)))
+    session.flush()
     record(
         session,
         actor,
         "article.attach",
         "article",
         article.id,
-        details={"attachment": attachment.id, "filename": attachment.filename, "size": len(data)},
+        to_state=rev.status,
+        details={
+            "attachment": attachment.id,
+            "filename": attachment.filename,
+            "size": len(data),
+            "revision": rev.number,
+        },
     )
     return attachment
 
@@ -91,20 +106,61 @@ def add_attachment(
 def attachment_for(
     session: Session, actor: User | None, attachment_id: int, upload_dir: str
 ) -> tuple[Attachment, Path]:
-    """The attachment and its file, if the actor may see its article."""
+    """The attachment and its file, if the actor may see a revision that has it (an image waiting for review
+    is as hidden as the revision it is in)."""
     attachment = session.get(Attachment, attachment_id)
     if attachment is None:
         raise NotFound(_l("This file does not exist."))
-    ensure_visible(session, actor, get_article(session, attachment.article_id))
+    article = get_article(session, attachment.article_id)
+    ensure_visible(session, actor, article)
+    revisions = session.exec(
+        select(ArticleRevision)
+        .join(RevisionAttachment, col(RevisionAttachment.revision_id) == ArticleRevision.id)
+        .where(RevisionAttachment.attachment_id == attachment_id)
+    ).all()
+    if revisions:
+        allowed = any(can_view_revision(session, actor, article, rev) for rev in revisions)
+    else:  # every image is stored with its revision; one without is for leads to look into
+        allowed = is_lead(session, actor)
+    if not allowed:
+        raise NotFound(_l("This file does not exist."))
     path = Path(upload_dir) / SUBDIR / attachment.stored_name
     if not path.is_file():
         raise NotFound(_l("This file does not exist."))
     return attachment, path
 
 
-def attachments_of(session: Session, article_id: int) -> list[Attachment]:
+def revision_attachments(session: Session, revision_id: int) -> list[Attachment]:
+    """The images a revision shows, oldest first."""
     return list(
         session.exec(
-            select(Attachment).where(Attachment.article_id == article_id).order_by(col(Attachment.id))
+            select(Attachment)
+            .join(RevisionAttachment, col(RevisionAttachment.attachment_id) == Attachment.id)
+            .where(RevisionAttachment.revision_id == revision_id)
+            .order_by(col(Attachment.id))
         ).all()
+    )
+
+
+@dataclass
+class ImageChanges:
+    """What a revision does to the images of another (the live one, for a review)."""
+
+    images: list[Attachment] = field(default_factory=list)  # the new revision's, in upload order
+    added: set[int] = field(default_factory=set)  # ids among ``images`` the old revision lacks
+    removed: list[Attachment] = field(default_factory=list)  # the old revision's images the new one lacks
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.removed)
+
+
+def image_changes(session: Session, old: ArticleRevision | None, new: ArticleRevision) -> ImageChanges:
+    before = [] if old is None else revision_attachments(session, saved_id(old))
+    after = revision_attachments(session, saved_id(new))
+    old_ids, new_ids = {a.id for a in before}, {a.id for a in after}
+    return ImageChanges(
+        images=after,
+        added={saved_id(a) for a in after if a.id not in old_ids},
+        removed=[a for a in before if a.id not in new_ids],
     )

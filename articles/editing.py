@@ -17,6 +17,7 @@ from articles.errors import Forbidden, InvalidInput, InvalidTransition, NotFound
 from articles.locking import claim, require_version
 from articles.models import Article, ArticleRevision, ArticleStatus, Audience, RevisionStatus
 from articles.revisions import (
+    copy_revision_images,
     current_revision,
     get_article,
     revision_content,
@@ -75,8 +76,10 @@ def _add_revision(
     *,
     number: int,
     restored_from: int | None = None,
+    images_from: int | None = None,
 ) -> ArticleRevision:
-    """Store ``content`` as revision ``number`` (a draft) and make it the article's working revision."""
+    """Store ``content`` as revision ``number`` (a draft) with the images of revision ``images_from``, and
+    make it the article's working revision."""
     now = utcnow()
     rev = ArticleRevision(
         article_id=saved_id(article),
@@ -95,6 +98,8 @@ def _add_revision(
     session.add(rev)
     session.flush()
     set_revision_tags(session, saved_id(rev), content["tags"])
+    if images_from is not None:
+        copy_revision_images(session, images_from, saved_id(rev))
     article.current_revision_id = rev.id
     return rev
 
@@ -106,14 +111,24 @@ def _new_revision(
     content: dict[str, Any],
     *,
     restored_from: int | None = None,
+    images_from: int | None = None,
 ) -> ArticleRevision:
-    """Add the next revision as a draft; an unsubmitted draft it replaces is kept as 'superseded'."""
+    """Add the next revision as a draft; an unsubmitted draft it replaces is kept as 'superseded'. It has
+    the images of revision ``images_from``, by default those of the revision it follows."""
     base = current_revision(session, article)
     if base is not None and base.state is RevisionStatus.DRAFT:
         base.status = RevisionStatus.SUPERSEDED.value
         session.add(base)
     number = (base.number if base is not None else 0) + 1
-    rev = _add_revision(session, article, actor, content, number=number, restored_from=restored_from)
+    rev = _add_revision(
+        session,
+        article,
+        actor,
+        content,
+        number=number,
+        restored_from=restored_from,
+        images_from=saved_id(base) if images_from is None else images_from,
+    )
     sync_unpublished_status(article, rev)
     session.add(article)
     session.flush()
@@ -188,6 +203,26 @@ def update_article(
     return article
 
 
+def check_can_change(session: Session, actor: User | None, article: Article) -> None:
+    """Refuse a change of ``article`` by ``actor`` before anything is stored, as an edit of the text would."""
+    _check_editable(session, actor, article)
+    _check_not_in_review(current_revision(session, article))
+
+
+def revision_for_change(session: Session, actor: User | None, article: Article) -> ArticleRevision:
+    """The revision a change by ``actor`` goes into, under the same rules as an edit of the text: their own
+    draft as it is; otherwise a new draft revision made from the working one, so that a published article's
+    live revision stays as it is until a lead approves the change."""
+    check_can_change(session, actor, article)
+    rev = current_revision(session, article)
+    if rev.state.can_edit_in_place() and rev.author_id == actor_id(actor):
+        return rev
+    claim(session, article, None)
+    rev = _new_revision(session, article, actor, revision_content(session, rev))
+    article_changed(session, saved_id(article))
+    return rev
+
+
 def restore_revision(
     session: Session,
     actor: User | None,
@@ -206,7 +241,12 @@ def restore_revision(
     _check_not_in_review(current_revision(session, article))
     claim(session, article, expected_version)
     rev = _new_revision(
-        session, article, actor, revision_content(session, source), restored_from=source.number
+        session,
+        article,
+        actor,
+        revision_content(session, source),
+        restored_from=source.number,
+        images_from=saved_id(source),
     )
     record(
         session,

@@ -32,7 +32,7 @@ from articles.categories import tag_ids
 from articles.import_lines import ImportLine, ImportNotAllowed, ImportReport, read_lines, resolve_categories
 from articles.lifecycle import DEFAULT_REVIEW_DUE_DAYS
 from articles.models import Article, ArticleRevision, ArticleStatus, RevisionStatus, RevisionTag, TicketLink
-from articles.revisions import current_revision, revision_content, set_revision_tags
+from articles.revisions import copy_revision_images, current_revision, revision_content, set_revision_tags
 from portal.accounts import roles_of
 from portal.audit import record
 from portal.config import DEFAULT_TICKET_ID_PATTERN
@@ -303,6 +303,7 @@ def _update_one(
                 session.add(new)
                 session.flush()
                 set_revision_tags(session, saved_id(new), content["tags"])
+                copy_revision_images(session, saved_id(rev), saved_id(new))  # an import changes the text only
                 article.current_revision_id = new.id
                 if publish:
                     old_live = (

@@ -190,6 +190,18 @@ class RevisionTag(SQLModel, table=True):
     tag_id: int = Field(foreign_key="kb_tags.id", primary_key=True, index=True, ondelete="CASCADE")
 
 
+class RevisionAttachment(SQLModel, table=True):
+    """An image belongs to the revisions that show it, like a tag: a new revision starts with its base's
+    images, so an image added to a published article is reviewed with the revision it went into."""
+
+    __tablename__ = "kb_revision_attachments"
+
+    revision_id: int = Field(foreign_key="kb_article_revisions.id", primary_key=True, ondelete="CASCADE")
+    attachment_id: int = Field(
+        foreign_key="kb_attachments.id", primary_key=True, index=True, ondelete="CASCADE"
+    )
+
+
 class TicketLink(SQLModel, table=True):
     """An article used on a ticket. ``reuse``: the article was already live when linked (KCS reuse);
     otherwise the ticket led to a new article (KCS creation)."""
@@ -237,7 +249,8 @@ class OutdatedFlag(SQLModel, table=True):
 
 
 class Attachment(SQLModel, table=True):
-    """An image stored under UPLOAD_DIR as ``stored_name``; the type was checked from the bytes."""
+    """An image stored under UPLOAD_DIR as ``stored_name``; the type was checked from the bytes. The article
+    owns the file; which revisions show it is ``RevisionAttachment``."""
 
     __tablename__ = "kb_attachments"
 

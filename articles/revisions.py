@@ -9,7 +9,15 @@ from sqlmodel import Session, col, select
 
 from articles.categories import tag_ids
 from articles.errors import NotFound
-from articles.models import Article, ArticleRevision, ArticleStatus, RevisionStatus, RevisionTag, Tag
+from articles.models import (
+    Article,
+    ArticleRevision,
+    ArticleStatus,
+    RevisionAttachment,
+    RevisionStatus,
+    RevisionTag,
+    Tag,
+)
 from portal.db import saved_id
 
 
@@ -69,6 +77,13 @@ def set_revision_tags(session: Session, revision_id: int, names: list[str]) -> N
     session.flush()
     for tag_id in tag_ids(session, names):
         session.add(RevisionTag(revision_id=revision_id, tag_id=tag_id))
+
+
+def copy_revision_images(session: Session, from_revision_id: int, to_revision_id: int) -> None:
+    """A new revision starts with the images of the revision it was made from, as it starts with its text."""
+    query = select(RevisionAttachment.attachment_id).where(RevisionAttachment.revision_id == from_revision_id)
+    for attachment_id in session.exec(query).all():
+        session.add(RevisionAttachment(revision_id=to_revision_id, attachment_id=attachment_id))
 
 
 _UNPUBLISHED_STATUS = {
