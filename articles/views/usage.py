@@ -114,4 +114,14 @@ def upload(article_id: int):
         return article_page(article, upload_form=form), 400
     except ArticleError as exc:
         return refused(exc, url_for("articles.view", article_id=article_id))
+    if article.state.is_live():
+        # The image went into the uploader's pending revision: show them that one, and say what happens next.
+        return back_to_article(
+            article_id,
+            _(
+                "Image %(name)s added to your edit; readers see it once a lead approves the edit.",
+                name=item.filename,
+            ),
+            pending=True,
+        )
     return back_to_article(article_id, _("Image %(name)s uploaded.", name=item.filename))
