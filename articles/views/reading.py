@@ -95,6 +95,8 @@ def article_page(
         summary=queries.feedback_summary(session, article_id),
         flags=queries.open_flags(session, article_id),
         files=attachments.revision_attachments(session, saved_id(shown)),
+        # Images of a pending edit that readers of the live text do not see yet.
+        unreviewed=attachments.image_changes(session, live, shown).added if live else set(),
         can_edit=can_edit(session, actor, article),
         is_lead=is_lead(session, actor),
         is_writer=writer,

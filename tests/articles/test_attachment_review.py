@@ -79,7 +79,7 @@ def test_an_image_for_a_published_article_waits_for_review(app, db, login, users
     assert reader.get(f"/articles/attachments/{item.id}").status_code == 404
     # The uploader sees it in their pending revision and can read the file.
     html = helper.get(f"/articles/{article.id}?pending=1").get_data(as_text=True)
-    assert f"/articles/attachments/{item.id}" in html
+    assert f"/articles/attachments/{item.id}" in html and "待审核上线" in html
     assert helper.get(f"/articles/attachments/{item.id}").status_code == 200
 
     _submit(helper, article.id)
