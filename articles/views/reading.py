@@ -179,7 +179,7 @@ def history(article_id: int):
         if may_see_all or r.author_id == actor.id or r.status in ("published", "superseded")
     ]
     by_number = {r.number: r for r in revisions}
-    diff = left = right = None
+    diff = left = right = images = None
     a, b = request.args.get("a", type=int), request.args.get("b", type=int)
     if a is None and b is None and len(revisions) >= 2:
         a, b = revisions[1].number, revisions[0].number
@@ -188,11 +188,13 @@ def history(article_id: int):
         if left is None or right is None:
             abort(404)
         diff = diff_contents(display_content(session, left), display_content(session, right), FIELD_LABELS)
+        images = attachments.image_changes(session, left, right)
     return render_template(
         "articles/history.html",
         article=article,
         revisions=revisions,
         diff=diff,
+        images=images,
         left=left,
         right=right,
         inline=request.args.get("view") == "inline",

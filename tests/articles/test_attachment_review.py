@@ -193,6 +193,10 @@ def test_live_images_are_carried_into_the_next_revision_and_restoring_drops_them
     review = lead2.get(f"/articles/{article.id}/review").get_data(as_text=True)
     images = review[review.index('class="card kb-review-images"') :]
     assert "keep.png" in images and "移除" in images
+    # The history compares the two newest revisions by default and names the image too.
+    history = lead2.get(f"/articles/{article.id}/history").get_data(as_text=True)
+    images = history[history.index('class="kb-diff-field kb-history-images"') :]
+    assert "keep.png" in images and "移除" in images
 
 
 def _first_revision_id(db, article_id: int) -> int:
