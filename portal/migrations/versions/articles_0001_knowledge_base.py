@@ -14,7 +14,7 @@ from alembic import op
 revision = "articles_0001"
 down_revision = None
 branch_labels = ("articles",)
-depends_on = None
+depends_on = "portal_0001"  # foreign keys to users (authors, reviewers)
 
 
 def upgrade() -> None:
