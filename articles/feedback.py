@@ -12,7 +12,7 @@ from articles.revisions import get_article
 from portal.audit import record
 from portal.db import saved_id
 from portal.models import Role, User, UserRole
-from portal.notifications import notify
+from portal.notifications import PageLink, notify
 from portal.tickets import InvalidTicketId, validate_ticket_id
 from portal.timeutil import utcnow
 
@@ -142,7 +142,7 @@ def _notify_flag(session: Session, actor: User | None, article, comment: str) ->
             session,
             user_id,
             "article_flagged",
-            url=f"/articles/{article.id}",
+            link=PageLink("articles.view", {"article_id": saved_id(article)}),
             title=live.title if live else f"#{article.id}",
             comment=comment,
         )

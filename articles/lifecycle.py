@@ -21,7 +21,7 @@ from articles.revisions import current_revision, get_article, pending_revision, 
 from portal.audit import record
 from portal.db import saved_id
 from portal.models import User
-from portal.notifications import notify
+from portal.notifications import PageLink, notify
 from portal.timeutil import utcnow
 from search_index import article_changed
 
@@ -58,7 +58,7 @@ def _done(
     session.flush()
     record(session, actor, f"article.{action}", "article", article.id, **audit)
     if reindex:
-        article_changed(session, article.id)
+        article_changed(session, saved_id(article))
     return article
 
 
@@ -155,7 +155,14 @@ def _notify_author(
 ):
     """Tell the revision's author about the review in the bell (not when they reviewed it themselves)."""
     if rev.author_id is not None and rev.author_id != actor_id(actor):
-        notify(session, rev.author_id, kind, url=f"/articles/{article_id}", title=rev.title, **params)
+        notify(
+            session,
+            rev.author_id,
+            kind,
+            link=PageLink("articles.view", {"article_id": article_id}),
+            title=rev.title,
+            **params,
+        )
 
 
 def approve_article(

@@ -2,19 +2,22 @@
 article approved/rejected/flagged).
 
 A notification stores a ``kind`` and parameters, not a sentence, so that each reader sees it in their own
-language; ``message_for`` renders it at display time.
+language; ``message_for`` renders it at display time. Likewise its link is stored as an endpoint name and its
+values (a ``PageLink``) and turned into a URL when the user opens it: the services that notify run without a
+request, and a link built from the endpoint keeps working when a page's path changes.
 """
 
 from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from flask import Blueprint, Flask, abort, redirect, render_template, url_for
 from flask_babel import lazy_gettext as _l
 from sqlmodel import Field, Session, SQLModel, col, func, select, update
+from werkzeug.routing import BuildError
 
 from portal.auth import current_actor, login_required
 from portal.db import get_session, saved_id
@@ -46,12 +49,30 @@ MESSAGES = {
 }
 
 
+class PageLink(NamedTuple):
+    """The page a notification leads to: an endpoint name and its URL values."""
+
+    endpoint: str
+    values: dict[str, int | str]
+
+
+_LINK_KEY = "_link"
+
+
 def notify(
-    session: Session, user_id: int, kind: str, *, url: str | None = None, **params: Any
+    session: Session,
+    user_id: int,
+    kind: str,
+    *,
+    link: PageLink | None = None,
+    url: str | None = None,
+    **params: Any,
 ) -> Notification:
-    """Queue a notification for ``user_id`` in the caller's transaction."""
+    """Queue a notification for ``user_id`` in the caller's transaction; ``link`` is the page it opens."""
     if kind not in MESSAGES:
         raise ValueError(f"unknown notification kind {kind!r}")
+    if link is not None:
+        params[_LINK_KEY] = [link.endpoint, link.values]
     note = Notification(
         user_id=user_id, kind=kind, url=url, params=json.dumps(params, ensure_ascii=False, default=str)
     )
@@ -76,6 +97,21 @@ def message_for(note: Notification) -> str:
         return str(template) % json.loads(note.params or "{}")
     except (KeyError, TypeError, ValueError):
         return str(template)
+
+
+def link_of(note: Notification) -> str | None:
+    """The site-relative URL the notification opens (needs a request or an app context), or None."""
+    stored = json.loads(note.params or "{}").get(_LINK_KEY)
+    if stored:
+        endpoint, values = stored
+        try:
+            return url_for(endpoint, **values)
+        except BuildError:  # the page no longer exists: open the list instead of failing
+            return None
+    # Notifications written before links were stored by endpoint name carry a path.
+    if note.url and note.url.startswith("/") and not note.url.startswith("//"):
+        return note.url
+    return None
 
 
 def mark_read(session: Session, user_id: int, note_id: int | None = None) -> None:
@@ -121,8 +157,7 @@ def open_note(note_id: int):
     if note is None or note.user_id != user.id:
         abort(404)
     mark_read(get_session(), user.id, note_id)
-    target = note.url if note.url and note.url.startswith("/") and not note.url.startswith("//") else None
-    return redirect(target or url_for("notifications.index"))
+    return redirect(link_of(note) or url_for("notifications.index"))
 
 
 @bp.post("/read-all")

@@ -10,13 +10,11 @@ rooms' URLs do not share one prefix (``/qa/...``, ``/tickets/...``).
 from __future__ import annotations
 
 from datetime import date, datetime, tzinfo
-from functools import cache
-from typing import Any, TypeVar
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Flask, abort, current_app, has_app_context, has_request_context, url_for
+from flask import Blueprint, abort, current_app
 from sqlmodel import col, select
-from werkzeug.routing import MapAdapter
 
 from portal.api import ApiError
 from portal.auth import current_actor
@@ -64,26 +62,6 @@ def signed_in() -> User:
     if user is None:
         abort(401)
     return user
-
-
-def page_link(endpoint: str, **values: Any) -> str:
-    """The site-relative link of a qa page, for notifications.
-
-    Services write notifications and may run outside a request or even outside an app context (the CLI,
-    seeders, tests holding only a database session); ``url_for`` needs a request (or ``SERVER_NAME``), so
-    outside one the path is built from the URL map of the qa blueprint alone."""
-    if has_request_context():
-        return url_for(endpoint, **values)
-    if has_app_context():
-        return current_app.url_map.bind("localhost").build(endpoint, values)
-    return _links().build(endpoint, values)
-
-
-@cache
-def _links() -> MapAdapter:
-    links = Flask("qa_links")  # only its URL map is used: every room's routes are on ``bp`` by now
-    links.register_blueprint(bp)
-    return links.url_map.bind("localhost")
 
 
 def get_or_404(model: type[T], object_id: int) -> T:

@@ -19,7 +19,7 @@ from portal import audit
 from portal.db import saved_id
 from portal.domain import DomainError, not_found
 from portal.models import User
-from portal.notifications import notify
+from portal.notifications import PageLink, notify
 from portal.timeutil import utcnow
 from qa.evaluations.feedback import criteria_of
 from qa.evaluations.models import (
@@ -35,7 +35,6 @@ from qa.evaluations.schemas import RatingChange, Resolution
 from qa.scorecards.models import ScorecardVersion
 from qa.scorecards.scoring import ScoreResult, format_score, score_evaluation
 from qa.scorecards.services import spec_for
-from qa.web import page_link
 
 
 @dataclass
@@ -206,7 +205,7 @@ def resolve_dispute(
             session,
             user_id,
             "dispute_resolved",
-            url=page_link("qa.feedback", evaluation_id=evaluation.id),
+            link=PageLink("qa.feedback", {"evaluation_id": saved_id(evaluation)}),
             ticket_id=evaluation.ticket_id,
             outcome=f"{resolution.outcome.value} ({format_score(evaluation.score)})",
         )

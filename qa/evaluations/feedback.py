@@ -16,7 +16,7 @@ from portal import audit
 from portal.db import saved_id
 from portal.domain import DomainError, not_found
 from portal.models import Role, User, UserRole
-from portal.notifications import notify
+from portal.notifications import PageLink, notify
 from portal.timeutil import to_utc, utcnow
 from qa.evaluations.models import (
     Dispute,
@@ -27,7 +27,6 @@ from qa.evaluations.models import (
 from qa.evaluations.queries import dispute_of
 from qa.evaluations.schemas import DisputeInput
 from qa.scorecards.models import ScorecardCriterion
-from qa.web import page_link
 
 REVIEWER_ROLES = {Role.QA.value, Role.LEAD.value, Role.ADMIN.value}
 
@@ -146,7 +145,7 @@ def _notify_dispute(session: Session, actor: User, evaluation: Evaluation) -> No
                 session,
                 user_id,
                 "dispute_opened",
-                url=page_link("qa.feedback", evaluation_id=evaluation.id),
+                link=PageLink("qa.feedback", {"evaluation_id": saved_id(evaluation)}),
                 agent=actor.label,
                 ticket_id=evaluation.ticket_id,
             )

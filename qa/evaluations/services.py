@@ -13,7 +13,7 @@ from portal import audit
 from portal.db import saved_id
 from portal.domain import DomainError
 from portal.models import User
-from portal.notifications import notify
+from portal.notifications import PageLink, notify
 from portal.timeutil import utcnow
 from qa.evaluations.models import Evaluation, EvaluationRating, EvaluationStatus
 from qa.interactions.models import Interaction, TranscriptTurn
@@ -21,7 +21,6 @@ from qa.sampling.models import SampleItem, SampleStatus
 from qa.scorecards.models import ScorecardVersion
 from qa.scorecards.scoring import RatingError, ScoreResult, format_score, score_evaluation, validate_ratings
 from qa.scorecards.services import freeze_version, spec_for
-from qa.web import page_link
 
 MAX_TEXT = 5000
 _WS = re.compile(r"\s+")
@@ -196,7 +195,9 @@ def _submit(session: Session, actor: User, evaluation: Evaluation, item: SampleI
         session,
         evaluation.agent_id,
         "evaluation_received",
-        url=page_link("qa.feedback", evaluation_id=evaluation.id),  # the agent acknowledges or disputes there
+        link=PageLink(
+            "qa.feedback", {"evaluation_id": saved_id(evaluation)}
+        ),  # the agent acknowledges or disputes there
         ticket_id=evaluation.ticket_id,
         score=format_score(evaluation.score),
     )

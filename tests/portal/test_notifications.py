@@ -65,3 +65,19 @@ def test_offsite_url_is_not_followed(client, db, login):
     login(agent)
     response = client.post(f"/notifications/{note.id}/open")
     assert response.headers["Location"] == "/notifications/"
+
+
+def test_a_link_is_built_from_its_endpoint_when_opened(client, db, login):
+    """Services store the page by endpoint name; opening the note goes to that page's current URL, and a
+    page that no longer exists opens the list instead of an error."""
+    from portal.notifications import PageLink
+
+    agent = make_user(db, "agent1")
+    note = notify(
+        db, agent.id, "article_approved", link=PageLink("articles.view", {"article_id": 7}), title="t"
+    )
+    gone = notify(db, agent.id, "article_approved", link=PageLink("articles.no_such_page", {}), title="t")
+    db.commit()
+    login(agent)
+    assert client.post(f"/notifications/{note.id}/open").headers["Location"] == "/articles/7"
+    assert client.post(f"/notifications/{gone.id}/open").headers["Location"] == "/notifications/"
