@@ -45,7 +45,7 @@ typecheck: $(STAMP)
 
 # The inner loop: lint, types and the tests that need no browser, no real server process and no PostgreSQL.
 check: install lint typecheck
-	PORTAL_TEST_DATABASE_URL= $(BIN)/pytest -q -n 2 --dist loadfile -m "not e2e" \
+	PORTAL_TEST_DATABASE_URL= $(BIN)/pytest -q -n 2 --dist loadfile -m "not e2e and not slow" \
 		--ignore=tests/e2e --ignore=tests/faults --ignore=tests/portal/test_serve.py
 
 format: $(STAMP)
