@@ -15,7 +15,10 @@ in one place:
 from __future__ import annotations
 
 import contextlib
+import importlib
 import logging
+import pickle
+import sys
 import threading
 import time
 from array import array
@@ -37,6 +40,10 @@ from search_index.sync.filelock import file_lock
 log = logging.getLogger(__name__)
 
 _LOCK_FILE = "portal-write.lock"
+#: Whoosh pickles the schema, analyzers included, into each generation's table of contents, by module path.
+#: Indexes written before the analyzers moved into ``search_index.lexical`` name their old module; these
+#: aliases let such an index open (its next commit pickles the new path).
+_PICKLED_MODULES = {"search_index.analyzer": "search_index.lexical.analyzer"}
 _SCHEMA_FILE = "schema-version"
 
 
@@ -65,15 +72,23 @@ class WhooshStore:
         #: True when this instance found an index of an older schema and started it afresh (empty): the
         #: owner must rebuild it from the database (``IndexSync.start`` does, as the cursor is gone too).
         self.recreated = False
+        for old, new in _PICKLED_MODULES.items():
+            sys.modules.setdefault(old, importlib.import_module(new))
         with self._write_lock():
-            if not self._storage.index_exists():
+            try:
+                exists = self._storage.index_exists()
+                unreadable = ""
+            except (ImportError, AttributeError, pickle.UnpicklingError) as exc:  # a schema we cannot read
+                exists, unreadable = True, f"{type(exc).__name__}: {exc}"
+            if not exists:
                 self._storage.create_index(build_schema())
                 self._write_schema_version()
-            elif self._schema_version() != SCHEMA_VERSION:
+            elif unreadable or self._schema_version() != SCHEMA_VERSION:
                 log.warning(
-                    "search index %s has schema version %s, this code needs %s: starting it afresh",
+                    "search index %s has schema version %s (%s), this code needs %s: starting it afresh",
                     self.index_dir,
                     self._schema_version(),
+                    unreadable or "readable",
                     SCHEMA_VERSION,
                 )
                 self._clear_dir()

@@ -349,3 +349,24 @@ def test_analyze_exposes_terms_for_the_search_log(ix):
     assert "花呗" in aq.words and "还款" in aq.words
     assert "请问" not in aq.words
     assert ix.analyze("？？").empty
+
+
+def test_an_index_written_before_the_analyzers_moved_still_opens(tmp_path, monkeypatch):
+    """Whoosh pickles the analyzers by module path into the index; an index written when they lived in
+    search_index.analyzer must open after an upgrade, with its documents, and no rebuild."""
+    import sys
+
+    from search_index.lexical import analyzer
+
+    monkeypatch.setattr(analyzer._FunctionTokenizer, "__module__", "search_index.analyzer")
+    monkeypatch.setitem(sys.modules, "search_index.analyzer", analyzer)
+    old = SearchIndex(tmp_path)
+    old.upsert([{"id": 1, "title": "花呗怎么还款", "status": "published"}])
+    old.close()
+    assert b"search_index.analyzer" in next(tmp_path.glob("_MAIN_*.toc")).read_bytes()
+
+    monkeypatch.undo()
+    sys.modules.pop("search_index.analyzer", None)  # a fresh process after the upgrade
+    upgraded = SearchIndex(tmp_path)
+    assert not upgraded.recreated
+    assert [h.id for h in upgraded.search("花呗还款").hits] == [1]
