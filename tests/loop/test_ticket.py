@@ -62,3 +62,15 @@ def test_invalid_ticket_id_is_400(api, client, login, cast):
     login(cast.agent)
     assert client.get("/tickets/20241332-A001").status_code == 400
     assert client.get("/tickets?ticket_id=20241120-A001").status_code == 302
+
+
+def test_a_bad_ticket_id_in_the_lookup_is_an_error_next_to_the_field(client, login, cast):
+    """No redirect to a dead-end path: the lookup answers itself, keeps (masked) what was typed in the box,
+    and a mobile number typed by mistake never becomes a URL path (which would reach the access log)."""
+    login(cast.agent)
+    for typed in ("abc", "2024/0101-A001", "13812345678"):
+        response = client.get("/tickets", query_string={"ticket_id": typed})
+        assert response.status_code == 400, typed
+        page = response.get_data(as_text=True)
+        assert 'aria-invalid="true"' in page and 'id="ticket-id-error"' in page
+    assert "13812345678" not in page  # echoed masked, never raw
