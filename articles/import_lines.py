@@ -181,9 +181,7 @@ def _decoded(line_no: int, raw: str | bytes) -> str:
         raise ValueError(f"the line is not UTF-8 text (byte {exc.start + 1})") from None
 
 
-def read_lines(
-    lines: Iterable[str | bytes], ticket_pattern: str, report: ImportReport
-) -> list[ImportLine]:
+def read_lines(lines: Iterable[str | bytes], ticket_pattern: str, report: ImportReport) -> list[ImportLine]:
     """Parse every non-blank line; bad lines and repeated external IDs go to ``report.errors``."""
     parsed: list[ImportLine] = []
     seen: dict[str, int] = {}

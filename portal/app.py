@@ -16,8 +16,18 @@ import articles.blueprint
 import articles.search.blueprint
 import qa.blueprint
 import qa.kcs.blueprint
-from portal import admin_views, api, auth, db, errors, i18n, notifications, security, views
-from portal import contract  # noqa: F401  (declares the route of the OpenAPI document on api.bp)
+from portal import (
+    admin_views,
+    api,
+    auth,
+    contract,  # noqa: F401  (declares the route of the OpenAPI document on api.bp)
+    db,
+    errors,
+    i18n,
+    notifications,
+    security,
+    views,
+)
 from portal.commands import register_commands
 from portal.config import load_config
 from portal.extensions import NavItem, register_nav

@@ -118,7 +118,9 @@ def test_a_lead_s_own_image_needs_another_lead(app, db, login, users):
     assert lead.post(f"/articles/{article.id}/approve", data={"version": _version(review)}).status_code == 403
     assert not _shows(reader, article.id, item)
     review = lead2.get(f"/articles/{article.id}/review").get_data(as_text=True)
-    assert lead2.post(f"/articles/{article.id}/approve", data={"version": _version(review)}).status_code == 302
+    assert (
+        lead2.post(f"/articles/{article.id}/approve", data={"version": _version(review)}).status_code == 302
+    )
     assert _shows(reader, article.id, item)
 
 
@@ -171,13 +173,17 @@ def test_live_images_are_carried_into_the_next_revision_and_restoring_drops_them
     assert _upload(helper, article.id, PNG, "keep.png").status_code == 302
     _submit(helper, article.id)
     review = lead2.get(f"/articles/{article.id}/review").get_data(as_text=True)
-    assert lead2.post(f"/articles/{article.id}/approve", data={"version": _version(review)}).status_code == 302
+    assert (
+        lead2.post(f"/articles/{article.id}/approve", data={"version": _version(review)}).status_code == 302
+    )
     item = _only_attachment(db)
     assert _shows(reader, article.id, item)
 
     db.expire_all()
     article = db.get(Article, article.id)
-    editing.update_article(db, users["reader"], article.id, ArticleInput(solution="1. 新步骤"), article.version)
+    editing.update_article(
+        db, users["reader"], article.id, ArticleInput(solution="1. 新步骤"), article.version
+    )
     db.commit()
     db.expire_all()
     article = db.get(Article, article.id)
@@ -203,5 +209,7 @@ def _first_revision_id(db, article_id: int) -> int:
     from articles.models import ArticleRevision
 
     return db.exec(
-        select(ArticleRevision.id).where(ArticleRevision.article_id == article_id, ArticleRevision.number == 1)
+        select(ArticleRevision.id).where(
+            ArticleRevision.article_id == article_id, ArticleRevision.number == 1
+        )
     ).one()

@@ -202,7 +202,9 @@ def test_import_as_an_agent_never_overwrites_another_users_pending_draft(db):
     """The API refuses this change with 403; the import must refuse the line the same way."""
     writer = make_user(db, "writer_a", ("agent",))
     other = make_user(db, "writer_b", ("agent",))
-    import_articles(db, [_line(external_id="d1", title="草稿", solution="A 的文字")], actor=writer, publish=False)
+    import_articles(
+        db, [_line(external_id="d1", title="草稿", solution="A 的文字")], actor=writer, publish=False
+    )
     db.commit()
     report = import_articles(
         db, [_line(external_id="d1", title="草稿", solution="B 的文字")], actor=other, publish=False
