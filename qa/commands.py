@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
+from flask_babel import force_locale
 
 from portal.db import session_scope
 from qa.interactions import services as imp
@@ -30,11 +31,13 @@ def import_interactions_command(path: Path) -> None:
                 tz=qa_timezone(),
             )
     except ImportFileError as exc:
-        raise click.ClickException(str(exc)) from None
-    for problem in report.duplicates:
-        click.echo(f"line {problem.ref}: skipped, {problem.error}")
-    for problem in report.rejected:
-        click.echo(f"line {problem.ref}: {problem.error}", err=True)
+        with force_locale("en"):  # the command speaks English throughout, as its summary line does
+            raise click.ClickException(str(exc)) from None
+    with force_locale("en"):
+        for problem in report.duplicates:
+            click.echo(f"line {problem.ref}: skipped, {problem.error}")
+        for problem in report.rejected:
+            click.echo(f"line {problem.ref}: {problem.error}", err=True)
     click.echo(
         f"{report.created} imported, {len(report.duplicates)} duplicates skipped, {len(report.rejected)} rejected "
         f"({report.masked_values} values masked; encoding {report.encoding})"

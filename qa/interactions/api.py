@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import force_locale
+
 from portal.api import ApiError
 from portal.auth import role_required
 from portal.contract import Answer, id_path, operation
@@ -77,7 +79,8 @@ def create_interactions(body: InteractionBatch):
         source="api",
     )
     problems = sorted(report.rejected + report.duplicates, key=lambda p: p.ref)
-    rejected = [{"index": p.ref, "error": p.error} for p in problems]
+    with force_locale("en"):  # API clients get stable English messages
+        rejected = [{"index": p.ref, "error": p.error} for p in problems]
     result = {
         "created": report.created,
         "ids": report.created_ids,

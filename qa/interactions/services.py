@@ -4,7 +4,8 @@ Every source is turned into ``RawRecord`` objects (one interaction each, with th
 from) and goes through :func:`import_records`, which validates, masks with ``portal.masking`` and stores. A bad
 record is reported with its line number (or list index) and reason; good records land; a duplicate (same
 ticket + agent + start) is skipped and reported. The unmasked text is never stored and never logged:
-error messages name fields and positions, never transcript content.
+error messages name fields and positions, never transcript content; what they quote of a record (a ticket
+ID, an agent's name, a time) is masked like a transcript before anyone sees it.
 
 The record format is in ``qa.interaction_records``, the file formats in ``qa.interaction_files``.
 """
@@ -15,7 +16,9 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
+from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, col, select
 
 from portal import audit
@@ -24,13 +27,23 @@ from portal.masking import ExtraPattern, extra_patterns, mask_text
 from portal.models import User
 from qa.interactions.files import read_csv, read_jsonl
 from qa.interactions.models import Interaction, TranscriptTurn
-from qa.interactions.records import ParsedInteraction, RawRecord, RecordError, parse_record
+from qa.interactions.records import NOT_AN_OBJECT, ParsedInteraction, RawRecord, RecordError, parse_record
 
 
 @dataclass
 class Problem:
+    """A rejected or skipped record: its line number or list index and why (text or a lazy translation).
+
+    The reason may quote what the record held (a phone number typed where the ticket ID belongs), so it is
+    only ever read through ``error``, masked; it is rendered when read, in the reader's language."""
+
     ref: int
-    error: str
+    reason: Any
+    patterns: list[ExtraPattern] = field(default_factory=list, repr=False)
+
+    @property
+    def error(self) -> str:
+        return mask_text(str(self.reason), self.patterns).text
 
 
 @dataclass
@@ -42,6 +55,13 @@ class ImportReport:
     rejected: list[Problem] = field(default_factory=list)
     masked_values: int = 0
     encoding: str | None = None
+    patterns: list[ExtraPattern] = field(default_factory=list, repr=False)
+
+    def reject(self, ref: int, reason: Any) -> None:
+        self.rejected.append(Problem(ref, reason, self.patterns))
+
+    def skip(self, ref: int, reason: Any) -> None:
+        self.duplicates.append(Problem(ref, reason, self.patterns))
 
     @property
     def created(self) -> int:
@@ -59,7 +79,7 @@ def _parse(
 ) -> ParsedInteraction | None:
     """The record's fields checked, or None after reporting why it is rejected (at the turn's line)."""
     if record.error is not None or record.data is None:
-        report.rejected.append(Problem(record.ref, record.error or "not an object"))
+        report.reject(record.ref, record.error or NOT_AN_OBJECT)
         return None
     try:
         return parse_record(record.data, ticket_pattern=ticket_pattern, tz=tz, agents=agents, session=session)
@@ -67,13 +87,13 @@ def _parse(
         ref = record.ref
         if exc.turn is not None and record.turn_refs:
             ref = record.turn_refs[exc.turn]
-        report.rejected.append(Problem(ref, str(exc)))
+        report.reject(ref, exc.message)
         return None
 
 
 def _duplicate_of(
     session: Session, parsed: ParsedInteraction, seen: set[tuple[str, int, datetime]]
-) -> str | None:
+) -> Any | None:
     """What the record duplicates (same ticket, agent and start): a stored interaction or an earlier
     record of this import; None when it is new."""
     existing = session.exec(
@@ -84,9 +104,16 @@ def _duplicate_of(
         )
     ).first()
     if existing is not None:
-        return f"interaction {existing}"
+        return _l(
+            "duplicate of interaction %(id)d (same ticket %(ticket)s, agent and start time)",
+            id=existing,
+            ticket=parsed.ticket_id,
+        )
     if (parsed.ticket_id, saved_id(parsed.agent), parsed.started_at) in seen:
-        return "an earlier record of this import"
+        return _l(
+            "duplicate of an earlier record of this import (same ticket %(ticket)s, agent and start time)",
+            ticket=parsed.ticket_id,
+        )
     return None
 
 
@@ -139,8 +166,8 @@ def import_records(
     skipped), then stored as an ``Interaction`` with its masked ``TranscriptTurn`` rows; the unmasked text
     exists only in memory during this call.
     """
-    report = ImportReport()
     patterns = extra_patterns(session)
+    report = ImportReport(patterns=patterns)
     agents: dict[str, User | None] = {}
     seen: set[tuple[str, int, datetime]] = set()
     for record in records:
@@ -149,12 +176,7 @@ def import_records(
             continue
         duplicate = _duplicate_of(session, parsed, seen)
         if duplicate is not None:
-            report.duplicates.append(
-                Problem(
-                    record.ref,
-                    f"duplicate of {duplicate} (same ticket {parsed.ticket_id}, agent and start time)",
-                )
-            )
+            report.skip(record.ref, duplicate)
             continue
         seen.add((parsed.ticket_id, saved_id(parsed.agent), parsed.started_at))
         interaction, masked = _store(session, parsed, actor, patterns)
