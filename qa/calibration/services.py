@@ -34,6 +34,7 @@ from qa.scorecards.models import ScorecardCriterion, ScorecardVersion
 from qa.scorecards.scoring import RatingValue, Scale, criterion_score, validate_ratings
 from qa.scorecards.services import freeze_version, sections_and_criteria, spec_for
 from qa.stats import FLAG_THRESHOLD, calibration_results
+from qa.transitions import compare_and_set
 
 MAX_GRADERS = 20
 GRADER_ROLES = {Role.QA.value, Role.LEAD.value, Role.ADMIN.value}
@@ -171,6 +172,10 @@ def submit_ratings(
     if version is None:  # a foreign key: only a concurrent delete gets here
         raise not_found("scorecard version", cal.scorecard_version_id)
     validate_ratings(spec_for(session, version), values)  # RatingError: 400 with the problems
+    # Hold the session open while the ratings are written: a close that comes at the same moment either
+    # waits and counts them, or has closed it first and this rating is refused.
+    if not compare_and_set(session, cal, {"status": CalibrationStatus.OPEN.value}, {}):
+        raise DomainError("the calibration was closed in the meantime", 409)
 
     session.exec(
         delete(CalibrationRating).where(
@@ -249,6 +254,38 @@ def close_calibration(
         raise DomainError("only the creator of the calibration can close it", 403)
     if not cal.state.can_close():
         raise DomainError("the calibration is already closed", 409)
+    # Close first, then read the ratings: a rating sent at the same moment is either in before (and
+    # counted) or refused, never stored after the results were fixed.
+    open_state = {"status": CalibrationStatus.OPEN.value, "closed_at": None, "closed_by_id": None}
+    closed_state = {"status": CalibrationStatus.CLOSED.value, "closed_at": utcnow(), "closed_by_id": actor.id}
+    if not compare_and_set(session, cal, {"status": CalibrationStatus.OPEN.value}, closed_state):
+        raise DomainError("the calibration is already closed", 409)
+    try:
+        body = _results(session, cal)
+    except DomainError:
+        # Nothing changed on a refusal (a page redirects after it, which commits): reopen it.
+        compare_and_set(session, cal, {"status": CalibrationStatus.CLOSED.value}, open_state)
+        raise
+    cal.alpha = body["alpha"]
+    cal.results = json.dumps(body, ensure_ascii=False)
+    session.add(cal)
+    audit.record(
+        session,
+        actor,
+        "calibration.close",
+        "calibration",
+        cal.id,
+        from_state=CalibrationStatus.OPEN,
+        to_state=CalibrationStatus.CLOSED,
+        details={"alpha": body["alpha"]},
+    )
+    session.flush()
+    return body
+
+
+def _results(session: Session, cal: CalibrationSession) -> dict:
+    """The results of a session from its stored ratings; refuses (409) too few graders or a missing
+    expert."""
     _sections, criteria = sections_and_criteria(session, cal.scorecard_version_id)
     scales = {c.id: Scale(c.scale) for c in criteria}
     raw: dict[int, dict[int, dict[int, int | None]]] = {}
@@ -295,23 +332,6 @@ def close_calibration(
             for cid in names
         ],
     }
-    cal.status = CalibrationStatus.CLOSED.value
-    cal.closed_at = utcnow()
-    cal.closed_by_id = actor.id
-    cal.alpha = result.alpha
-    cal.results = json.dumps(body, ensure_ascii=False)
-    session.add(cal)
-    audit.record(
-        session,
-        actor,
-        "calibration.close",
-        "calibration",
-        cal.id,
-        from_state=CalibrationStatus.OPEN,
-        to_state=CalibrationStatus.CLOSED,
-        details={"alpha": result.alpha},
-    )
-    session.flush()
     return body
 
 

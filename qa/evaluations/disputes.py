@@ -35,6 +35,7 @@ from qa.evaluations.schemas import RatingChange, Resolution
 from qa.scorecards.models import ScorecardVersion
 from qa.scorecards.scoring import ScoreResult, format_score, score_evaluation
 from qa.scorecards.services import spec_for
+from qa.transitions import compare_and_set, current
 
 
 @dataclass
@@ -146,6 +147,24 @@ def _apply_adjustment(
     )
 
 
+def _claim(
+    session: Session, evaluation: Evaluation, dispute: Dispute, resolution: Resolution, now: datetime
+) -> None:
+    """Close the dispute iff it is still open, before anything else is written: of two leads resolving
+    at once only one adjusts the ratings and writes the history; the other gets a 409."""
+    outcome = resolution.outcome.value
+    if not compare_and_set(
+        session,
+        evaluation,
+        {"status": EvaluationStatus.DISPUTED.value},
+        {"status": outcome, "updated_at": now},
+    ) or not compare_and_set(
+        session, dispute, {"status": DisputeStatus.OPEN.value}, {"status": outcome, "resolved_at": now}
+    ):
+        status = current(session, evaluation, "status")
+        raise DomainError(f"the dispute was resolved in the meantime (the evaluation is {status})", 409)
+
+
 def _close(
     session: Session,
     actor: User,
@@ -186,6 +205,7 @@ def resolve_dispute(
     )
 
     before = {"score": evaluation.score, "auto_fail": evaluation.auto_fail}
+    _claim(session, evaluation, dispute, resolution, now)
     if adjustment is not None:
         _apply_adjustment(session, actor, evaluation, adjustment, resolution.comment, now)
     _close(session, actor, evaluation, dispute, resolution, now)

@@ -27,6 +27,7 @@ from qa.evaluations.models import (
 from qa.evaluations.queries import dispute_of
 from qa.evaluations.schemas import DisputeInput
 from qa.scorecards.models import ScorecardCriterion
+from qa.transitions import compare_and_set, current
 
 REVIEWER_ROLES = {Role.QA.value, Role.LEAD.value, Role.ADMIN.value}
 
@@ -74,9 +75,7 @@ def acknowledge(session: Session, actor: User, evaluation: Evaluation) -> Evalua
     _own(evaluation, actor, "acknowledge")
     if not evaluation.state.can_acknowledge():
         raise DomainError(f"the evaluation is {evaluation.status} and cannot be acknowledged", 409)
-    evaluation.status = EvaluationStatus.ACKNOWLEDGED.value
-    evaluation.updated_at = utcnow()
-    session.add(evaluation)
+    _claim(session, evaluation, EvaluationStatus.ACKNOWLEDGED, utcnow(), "acknowledged")
     audit.record(
         session,
         actor,
@@ -88,6 +87,21 @@ def acknowledge(session: Session, actor: User, evaluation: Evaluation) -> Evalua
     )
     session.flush()
     return evaluation
+
+
+def _claim(session: Session, evaluation: Evaluation, to: EvaluationStatus, now: datetime, verb: str) -> None:
+    """Move a submitted evaluation to ``to`` iff it is still submitted: of an acknowledgement and a
+    dispute (or two disputes) sent at once only one wins; the other is refused before it writes."""
+    if not compare_and_set(
+        session,
+        evaluation,
+        {"status": EvaluationStatus.SUBMITTED.value},
+        {"status": to.value, "updated_at": now},
+    ):
+        status = current(session, evaluation, "status")
+        if status == EvaluationStatus.DISPUTED.value and verb == "disputed":
+            raise DomainError("this evaluation has already been disputed", 409)
+        raise DomainError(f"the evaluation was {status} in the meantime and cannot be {verb}", 409)
 
 
 def criteria_of(session: Session, version_id: int) -> dict[int, ScorecardCriterion]:
@@ -164,6 +178,7 @@ def open_dispute(
     submission (submitted → disputed). Notifies the leads and the grader."""
     now = now or utcnow()
     _may_dispute(session, actor, evaluation, inp, window_days, now)
+    _claim(session, evaluation, EvaluationStatus.DISPUTED, now, "disputed")
 
     dispute = Dispute(
         evaluation_id=saved_id(evaluation), agent_id=saved_id(actor), reason=inp.reason, opened_at=now
@@ -172,9 +187,6 @@ def open_dispute(
     session.flush()
     criteria = sorted(set(inp.criteria))
     session.add_all(DisputeCriterion(dispute_id=saved_id(dispute), criterion_id=c) for c in criteria)
-    evaluation.status = EvaluationStatus.DISPUTED.value
-    evaluation.updated_at = now
-    session.add(evaluation)
     session.flush()
     audit.record(
         session,

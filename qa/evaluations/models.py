@@ -13,6 +13,10 @@ from sqlmodel import Field, SQLModel
 from portal.timeutil import utcnow
 from qa.scorecards.scoring import ScoreResult
 
+# The rows the rule "an interaction is evaluated once" covers (the predicate of a partial unique index; the
+# same text works on SQLite and PostgreSQL, and an upsert must repeat it to name that index).
+OPEN_TO_ONE_EVALUATION = "is_calibration = false"
+
 
 class EvaluationStatus(StrEnum):
     """draft → submitted → acknowledged | disputed → upheld | adjusted."""
@@ -55,6 +59,17 @@ class Evaluation(SQLModel, table=True):
     """
 
     __tablename__ = "qa_evaluations"
+    # An interaction is evaluated once: two graders (or one grader's parallel requests) starting an
+    # evaluation at the same moment make one row, never two. Calibration rows are outside the rule.
+    __table_args__ = (
+        sa.Index(
+            "uq_qa_evaluations_interaction",
+            "interaction_id",
+            unique=True,
+            sqlite_where=sa.text(OPEN_TO_ONE_EVALUATION),
+            postgresql_where=sa.text(OPEN_TO_ONE_EVALUATION),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     interaction_id: int = Field(foreign_key="qa_interactions.id", index=True)

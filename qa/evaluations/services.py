@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, delete, select
 
 from portal import audit
@@ -15,12 +17,13 @@ from portal.domain import DomainError
 from portal.models import User
 from portal.notifications import PageLink, notify
 from portal.timeutil import utcnow
-from qa.evaluations.models import Evaluation, EvaluationRating, EvaluationStatus
+from qa.evaluations.models import OPEN_TO_ONE_EVALUATION, Evaluation, EvaluationRating, EvaluationStatus
 from qa.interactions.models import Interaction, TranscriptTurn
 from qa.sampling.models import SampleItem, SampleStatus
 from qa.scorecards.models import ScorecardVersion
 from qa.scorecards.scoring import RatingError, ScoreResult, format_score, score_evaluation, validate_ratings
 from qa.scorecards.services import freeze_version, spec_for
+from qa.transitions import compare_and_set, current
 
 MAX_TEXT = 5000
 _WS = re.compile(r"\s+")
@@ -134,18 +137,58 @@ def _may_save(session: Session, actor: User, interaction: Interaction, evaluatio
         )
 
 
+def _insert_once(session: Session, row: Evaluation) -> int | None:
+    """Insert ``row`` unless the interaction has an evaluation already (the partial unique index decides,
+    so of parallel requests exactly one inserts); its id, or None. An upsert that does nothing rather
+    than an IntegrityError: the session stays usable for the 409 answer and the page shown with it."""
+    postgres = session.get_bind().dialect.name == "postgresql"
+    stmt = (
+        (postgresql.insert(Evaluation) if postgres else sqlite.insert(Evaluation))
+        .values(**row.model_dump(exclude={"id"}))
+        .on_conflict_do_nothing(
+            index_elements=["interaction_id"], index_where=sa.text(OPEN_TO_ONE_EVALUATION)
+        )
+        .returning(col(Evaluation.id))
+    )
+    return session.execute(stmt).scalar_one_or_none()
+
+
+def _claim_draft(session: Session, evaluation: Evaluation) -> None:
+    """Hold the draft iff it is still a draft of the same grader: a save and a submission (or two of
+    either) sent at once are written one after the other, and a save that comes after the submission is
+    refused instead of changing what the agent has received."""
+    if not compare_and_set(
+        session,
+        evaluation,
+        {"status": EvaluationStatus.DRAFT.value, "grader_id": evaluation.grader_id},
+        {"updated_at": utcnow()},
+    ):
+        status = current(session, evaluation, "status")
+        raise EvaluationError(
+            [(None, f"the evaluation was {status} in the meantime and can no longer be changed")],
+            conflict=True,
+        )
+
+
 def _new_draft(
     session: Session, actor: User, interaction: Interaction, version: ScorecardVersion
 ) -> Evaluation:
-    evaluation = Evaluation(
-        interaction_id=saved_id(interaction),
-        scorecard_version_id=saved_id(version),
-        grader_id=saved_id(actor),
-        agent_id=interaction.agent_id,
-        ticket_id=interaction.ticket_id,
+    new_id = _insert_once(
+        session,
+        Evaluation(
+            interaction_id=saved_id(interaction),
+            scorecard_version_id=saved_id(version),
+            grader_id=saved_id(actor),
+            agent_id=interaction.agent_id,
+            ticket_id=interaction.ticket_id,
+        ),
     )
-    session.add(evaluation)
-    session.flush()
+    evaluation = session.get(Evaluation, new_id) if new_id is not None else None
+    if evaluation is None:
+        raise EvaluationError(
+            [(None, "this interaction was given an evaluation at the same moment; open it and try again")],
+            conflict=True,
+        )
     freeze_version(session, version)
     audit.record(session, actor, "evaluation.create", "evaluation", evaluation.id, to_state="draft")
     return evaluation
@@ -225,6 +268,8 @@ def save_evaluation(
 
     if evaluation is None:
         evaluation = _new_draft(session, actor, interaction, version)
+    else:
+        _claim_draft(session, evaluation)
     _write(session, evaluation, inp, result)
     item = session.exec(select(SampleItem).where(col(SampleItem.interaction_id) == interaction.id)).first()
     if submit:

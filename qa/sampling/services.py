@@ -28,6 +28,7 @@ from qa.sampling.draw import AlwaysInclude, Candidate, SampleResult, SamplingPar
 from qa.sampling.models import PeriodKind, SampleItem, SamplingPlan, SamplingPlanAgent, SamplingPlanGrader
 from qa.sampling.queries import plan_agent_ids, plan_grader_ids
 from qa.scorecards.models import Scorecard
+from qa.transitions import compare_and_set, one_at_a_time
 
 MAX_QUOTA = 1000
 MAX_SEED = 2**63 - 1
@@ -288,26 +289,25 @@ def draw_plan(session: Session, actor: User, plan: SamplingPlan, tz: tzinfo, tod
     figures. Raises :class:`PlanError` when the plan was drawn already or matches nothing (nothing stored)."""
     if not plan.can_draw():
         raise PlanError(["this plan has been drawn already"], conflict=True)
+    # Claim the plan before reading anything: two nodes (or workers) drawing the same plan at once must
+    # produce one sample, not two. Then wait for any other draw in progress, so that the candidates are
+    # read after it has stored its sample: two plans drawn at once come out as if drawn one after the
+    # other (the later one leaves out what the earlier took), never with one interaction in both.
+    drawn_at = utcnow()
+    if not compare_and_set(session, plan, {"drawn_at": None}, {"drawn_at": drawn_at}):
+        raise PlanError(["this plan has been drawn already"], conflict=True)
+    one_at_a_time(session, "qa.sampling.draw")
     candidates, _agent_ids = plan_candidates(session, plan, tz)
-    if not candidates:
-        raise PlanError(
-            ["no interactions match this plan (period, filters, or all already sampled/evaluated)"]
-        )
     params, grader_ids = _params(session, plan)
     result = draw_sample(candidates, params)
     if not result.items:
-        raise PlanError(["the plan matches interactions but its quota and rules select none"])
-    # Claim the plan with a conditional update before storing anything: two nodes (or workers) drawing
-    # the same plan at once must produce one sample, not two.
-    drawn_at = utcnow()
-    claimed = session.exec(
-        sa.update(SamplingPlan)
-        .where(col(SamplingPlan.id) == plan.id, col(SamplingPlan.drawn_at).is_(None))
-        .values(drawn_at=drawn_at)
-        .execution_options(synchronize_session=False)
-    )
-    if claimed.rowcount != 1:
-        raise PlanError(["this plan has been drawn already"], conflict=True)
+        # Nothing changed on a refusal (a page redirects after it, which commits): give the claim back.
+        compare_and_set(session, plan, {"drawn_at": drawn_at}, {"drawn_at": None})
+        raise PlanError(
+            ["no interactions match this plan (period, filters, or all already sampled/evaluated)"]
+            if not candidates
+            else ["the plan matches interactions but its quota and rules select none"]
+        )
     due = today + timedelta(days=plan.due_days)
     # One executemany instead of thousands of ORM objects: a large draw stores ~12,500 items.
     session.execute(
