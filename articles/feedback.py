@@ -11,13 +11,16 @@ from articles.models import REASON_MAX, ArticleRevision, ArticleStatus, Feedback
 from articles.revisions import get_article
 from portal.audit import record
 from portal.db import saved_id
+from portal.masking import free_text_masker
 from portal.models import Role, User, UserRole
 from portal.notifications import PageLink, notify
 from portal.tickets import InvalidTicketId, validate_ticket_id
 from portal.timeutil import utcnow
 
 
-def _reason(value: object, *, required: bool, field: str) -> str:
+def _reason(session: Session, value: object, *, required: bool, field: str) -> str:
+    """What a reader typed about an article, checked, and masked as it may be stored: a reason or a flag
+    comment often quotes the customer the article was used for (their number, their ID)."""
     if value is None:
         value = ""
     if not isinstance(value, str):
@@ -29,7 +32,7 @@ def _reason(value: object, *, required: bool, field: str) -> str:
         raise InvalidInput(
             _l("At most %(n)d characters.", n=REASON_MAX), details={"fields": {field: "too long"}}
         )
-    return value
+    return free_text_masker(session)(value)
 
 
 def link_ticket(
@@ -93,7 +96,7 @@ def record_feedback(
         raise InvalidInput(
             _l("Say whether the article helped."), details={"fields": {"helpful": "must be true or false"}}
         )
-    text = _reason(reason, required=False, field="reason")
+    text = _reason(session, reason, required=False, field="reason")
     if not article.state.can_receive_feedback():
         raise InvalidTransition(_l("Only a published article can be rated."))
     vote = session.exec(
@@ -114,7 +117,7 @@ def flag_outdated(session: Session, actor: User | None, article_id: int, comment
     """Flag a published article as outdated with a comment; it joins the leads' re-verification queue."""
     article = get_article(session, article_id)
     ensure_visible(session, actor, article)
-    text = _reason(comment, required=True, field="comment")
+    text = _reason(session, comment, required=True, field="comment")
     if article.state is not ArticleStatus.PUBLISHED:
         raise InvalidTransition(_l("Only a published article can be flagged as outdated."))
     flag = OutdatedFlag(

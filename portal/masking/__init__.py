@@ -1,7 +1,8 @@
 """Masking of personal data (mobile numbers, resident IDs, bank cards, e-mail addresses, admin patterns).
 
 Every package that stores text typed or pasted by people masks it through this interface: conversation
-imports (``qa``), the search log (``articles.search``) and the migrations that cleaned older rows (those carry
+imports (``qa``), the search log (``articles.search``), the comments, reasons and notes staff type
+(``free_text_masker``) and the migrations that cleaned older rows (those carry
 frozen copies instead, so a later change here never changes what an old migration did).
 """
 
@@ -9,7 +10,12 @@ from portal.masking.extra import ExtraPattern, PatternError, validate_extra_patt
 from portal.masking.id_numbers import is_luhn_valid, is_valid_resident_id, resident_id_check_digit
 from portal.masking.mask import mask_text
 from portal.masking.models import MaskingPattern
-from portal.masking.patterns import add_masking_pattern, extra_patterns, toggle_masking_pattern
+from portal.masking.patterns import (
+    add_masking_pattern,
+    extra_patterns,
+    free_text_masker,
+    toggle_masking_pattern,
+)
 from portal.masking.result import MASK_CHAR, MaskKind, MaskResult, MaskSpan
 
 __all__ = [
@@ -22,6 +28,7 @@ __all__ = [
     "PatternError",
     "add_masking_pattern",
     "extra_patterns",
+    "free_text_masker",
     "is_luhn_valid",
     "is_valid_resident_id",
     "mask_text",

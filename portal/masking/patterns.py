@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from sqlmodel import Session, col, select
 
 from portal import audit
 from portal.masking.extra import ExtraPattern, PatternError
+from portal.masking.mask import mask_text
 from portal.masking.models import MaskingPattern
 from portal.models import User
 
@@ -25,6 +27,18 @@ def extra_patterns(session: Session) -> list[ExtraPattern]:
         except PatternError:
             log.warning("masking pattern %s is invalid and was skipped", row.id)
     return out
+
+
+def free_text_masker(session: Session) -> Callable[[str], str]:
+    """A function that turns a text someone typed (a comment, a reason, a note) into what may be stored:
+    personal data masked by the built-in detectors and the admin's enabled patterns, loaded once here for
+    every field of one input. Masking is idempotent, so a masked text typed or pasted again is unchanged."""
+    patterns = extra_patterns(session)
+
+    def mask(text: str) -> str:
+        return mask_text(text, patterns).text if text else text
+
+    return mask
 
 
 def add_masking_pattern(session: Session, actor: User, label: str, pattern: str) -> MaskingPattern:

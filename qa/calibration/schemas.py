@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import Annotated, Any, TypeGuard
 
 from pydantic import Field
@@ -41,6 +42,9 @@ class CalibrationRatingInput:
     value: RatingValue  # checked against the scale by the service; None = N/A
     comment: str = ""
 
+    def masked(self, mask: Callable[[str], str]) -> CalibrationRatingInput:
+        return replace(self, comment=mask(self.comment))
+
 
 @dataclass(frozen=True)
 class CalibrationRatings:
@@ -48,6 +52,10 @@ class CalibrationRatings:
 
     interaction_id: int
     ratings: list[CalibrationRatingInput] = field(default_factory=list)
+
+    def masked(self, mask: Callable[[str], str]) -> CalibrationRatings:
+        """With the comments masked (``portal.masking.free_text_masker``): they may quote personal data."""
+        return replace(self, ratings=[r.masked(mask) for r in self.ratings])
 
 
 def parse_calibration(

@@ -19,6 +19,7 @@ from sqlmodel import Session, col, delete, select
 from portal import audit
 from portal.db import saved_id
 from portal.domain import DomainError, not_found
+from portal.masking import free_text_masker
 from portal.models import Role, User, UserRole
 from portal.timeutil import utcnow
 from qa.calibration.models import (
@@ -157,7 +158,9 @@ def may_view(session: Session, cal: CalibrationSession, user: User, roles: set[s
 def submit_ratings(
     session: Session, actor: User, cal: CalibrationSession, inp: CalibrationRatings
 ) -> list[CalibrationRating]:
-    """A grader rates every criterion of one interaction of an open session (again = replace)."""
+    """A grader rates every criterion of one interaction of an open session (again = replace). The
+    comments are stored masked."""
+    inp = inp.masked(free_text_masker(session))
     if actor.id not in grader_ids(session, cal):
         raise DomainError("you are not a grader of this calibration", 403)
     if not cal.state.can_rate():

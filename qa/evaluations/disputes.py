@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 from portal import audit
 from portal.db import saved_id
 from portal.domain import DomainError, not_found
+from portal.masking import free_text_masker
 from portal.models import User
 from portal.notifications import PageLink, notify
 from portal.timeutil import utcnow
@@ -195,8 +196,10 @@ def resolve_dispute(
 ) -> Evaluation:
     """A lead arbitrates a dispute: ``upheld`` keeps the score; ``adjusted`` changes ratings (with a
     comment), rescores the evaluation and keeps the original score and ratings in the history. The grader
-    and the agent of the evaluation may not arbitrate it. Notifies both of them."""
+    and the agent of the evaluation may not arbitrate it. Notifies both of them. The comments are stored
+    masked."""
     now = now or utcnow()
+    resolution = resolution.masked(free_text_masker(session))
     dispute = _open_dispute_of(session, actor, evaluation)
     adjustment = (
         _decide_adjustment(session, evaluation, resolution)

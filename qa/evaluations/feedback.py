@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 from portal import audit
 from portal.db import saved_id
 from portal.domain import DomainError, not_found
+from portal.masking import free_text_masker
 from portal.models import Role, User, UserRole
 from portal.notifications import PageLink, notify
 from portal.timeutil import to_utc, utcnow
@@ -175,8 +176,9 @@ def open_dispute(
     now: datetime | None = None,
 ) -> Dispute:
     """The agent disputes some criteria of their evaluation with a reason, within ``window_days`` of its
-    submission (submitted → disputed). Notifies the leads and the grader."""
+    submission (submitted → disputed). Notifies the leads and the grader. The reason is stored masked."""
     now = now or utcnow()
+    inp = inp.masked(free_text_masker(session))
     _may_dispute(session, actor, evaluation, inp, window_days, now)
     _claim(session, evaluation, EvaluationStatus.DISPUTED, now, "disputed")
 

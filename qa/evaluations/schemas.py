@@ -8,7 +8,8 @@ service runs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import Annotated, Literal, TypeGuard
 
 from pydantic import Field
@@ -33,6 +34,10 @@ class DisputeInput:
     reason: str
     criteria: list[int]
 
+    def masked(self, mask: Callable[[str], str]) -> DisputeInput:
+        """With the reason masked (``portal.masking.free_text_masker``): it may quote personal data."""
+        return replace(self, reason=mask(self.reason))
+
 
 @dataclass(frozen=True)
 class RatingChange:
@@ -42,6 +47,9 @@ class RatingChange:
     value: int | None
     comment: str | None = None
 
+    def masked(self, mask: Callable[[str], str]) -> RatingChange:
+        return self if self.comment is None else replace(self, comment=mask(self.comment))
+
 
 @dataclass(frozen=True)
 class Resolution:
@@ -50,6 +58,10 @@ class Resolution:
     outcome: DisputeStatus
     comment: str = ""
     ratings: list[RatingChange] = field(default_factory=list)
+
+    def masked(self, mask: Callable[[str], str]) -> Resolution:
+        """With the comments masked (``portal.masking.free_text_masker``): they may quote personal data."""
+        return replace(self, comment=mask(self.comment), ratings=[r.masked(mask) for r in self.ratings])
 
 
 def parse_dispute(reason: object, criteria: object) -> DisputeInput:

@@ -4,7 +4,8 @@ explained. The score is always computed here on the server; the form's JavaScrip
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -14,6 +15,7 @@ from sqlmodel import Session, col, delete, select
 from portal import audit
 from portal.db import saved_id
 from portal.domain import DomainError
+from portal.masking import free_text_masker
 from portal.models import User
 from portal.notifications import PageLink, notify
 from portal.timeutil import utcnow
@@ -55,6 +57,9 @@ class RatingInput:
     comment: str = ""
     evidence: str = ""
 
+    def masked(self, mask: Callable[[str], str]) -> RatingInput:
+        return replace(self, comment=mask(self.comment), evidence=mask(self.evidence))
+
 
 @dataclass
 class EvaluationInput:
@@ -63,6 +68,17 @@ class EvaluationInput:
     article_id: int | None = None
     no_article: bool = False
     gap_note: str = ""
+
+    def masked(self, mask: Callable[[str], str]) -> EvaluationInput:
+        """The input with every text the grader typed masked (``portal.masking.free_text_masker``): a
+        comment or a note may quote the customer's number, and only the masked text may be stored. The
+        evidence is masked too, which is also what makes a quote match the (masked) transcript."""
+        return replace(
+            self,
+            ratings=[r.masked(mask) for r in self.ratings],
+            comment=mask(self.comment),
+            gap_note=mask(self.gap_note),
+        )
 
 
 def existing_evaluation(session: Session, interaction_id: int) -> Evaluation | None:
@@ -261,8 +277,9 @@ def save_evaluation(
     Validates every rating against the scorecard version (scale, N/A allowed, evidence quoted from the
     transcript); submitting needs every criterion rated. The score comes from ``qa.scorecards.scoring`` at
     full precision. Submitting marks the sample item done, notifies the agent and writes the audit log.
-    Raises :class:`EvaluationError` (nothing is changed then).
+    Raises :class:`EvaluationError` (nothing is changed then). The typed texts are stored masked.
     """
+    inp = inp.masked(free_text_masker(session))
     _may_save(session, actor, interaction, evaluation)
     result = _check(session, interaction, version, inp, submit)
 
