@@ -12,6 +12,8 @@ import io
 import json
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlmodel import func, select
 
 from qa.models import Interaction, TranscriptTurn
@@ -203,3 +205,60 @@ def test_api_reports_each_bad_record_by_index_and_stores_the_good_ones(api, db):
     assert [r["index"] for r in data["rejected"]] == list(range(1, len(body) - 1))
     assert PHONE not in response.get_data(as_text=True)
     assert stored_tickets(db) == set(GOOD_TICKETS)
+
+
+JSON_PIECES = [
+    b'{"ticket_id": "20241120-A001", "channel": "chat", "agent": "agent1", ',
+    b'"started_at": "2024-11-20T10:00:00+08:00", ',
+    b'"csat": ',
+    b"NaN",
+    b"-Infinity",
+    b"1e999",
+    b"99999999999999999999999",
+    b'"0001-01-01T00:00:00+14:00"',
+    b'"9999-12-31T23:59:59-12:00"',
+    b'"\\u0000"',
+    b'"\\ud800"',
+    b'"transcript": [{"speaker": "customer", "at": ',
+    b'"text": "hi"}]',
+    b"}",
+    b"[",
+    b"\xff\xfe",
+    b"\xc3\x28",
+    b",",
+    b"\n",
+    b"\r\n",
+    b'"',
+    b"20241399-A001",
+]
+
+
+@pytest.fixture
+def agent1(db):
+    return make_user(db, "agent1")
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    pieces=st.lists(st.sampled_from(JSON_PIECES), max_size=30),
+    name=st.sampled_from(["x.jsonl", "x.csv"]),
+)
+def test_no_file_makes_the_import_raise(app, agent1, pieces, name):
+    # Whatever the bytes, the importer answers with a report or a whole-file refusal, never another error.
+    from portal.db import session_scope
+    from qa.interactions import services as imp
+    from qa.interactions.files import ImportFileError
+    from qa.web import qa_timezone, ticket_pattern
+
+    data = (CSV_HEADER if name.endswith(".csv") else b"") + b"".join(pieces)
+    with app.app_context(), session_scope() as session:
+        try:
+            report = imp.import_file(
+                session, name, data, actor=None, ticket_pattern=ticket_pattern(), tz=qa_timezone()
+            )
+        except ImportFileError as exc:
+            assert str(exc)
+            return
+        for problem in report.rejected + report.duplicates:
+            assert problem.error and problem.ref >= 1
+        session.rollback()
