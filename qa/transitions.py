@@ -14,7 +14,8 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from sqlalchemy import func, inspect, select, update
+from sqlalchemy import func, inspect, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, SQLModel, col
 
@@ -67,3 +68,19 @@ def one_at_a_time(session: Session, name: str) -> None:
     if session.get_bind().dialect.name == "postgresql":
         key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
         session.scalar(select(func.pg_advisory_xact_lock(key)))
+
+
+def insert_once(session: Session, row: SQLModel, unique: list[str], where: str | None = None) -> int | None:
+    """Insert ``row`` unless a row with the same ``unique`` columns exists (the unique index over them,
+    partial with ``where``, decides, so of parallel requests exactly one inserts); the new id, or None.
+    An insert that does nothing on a conflict rather than an IntegrityError: the session stays usable for
+    the 409 answer and for the page shown with it."""
+    model = type(row)
+    postgres = session.get_bind().dialect.name == "postgresql"
+    stmt = (
+        (postgresql.insert(model) if postgres else sqlite.insert(model))
+        .values(**row.model_dump(exclude={"id"}))
+        .on_conflict_do_nothing(index_elements=unique, index_where=text(where) if where else None)
+        .returning(_id(model))
+    )
+    return session.execute(stmt).scalar_one_or_none()

@@ -8,8 +8,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, delete, select
 
 from portal import audit
@@ -25,7 +23,7 @@ from qa.sampling.models import SampleItem, SampleStatus
 from qa.scorecards.models import ScorecardVersion
 from qa.scorecards.scoring import RatingError, ScoreResult, format_score, score_evaluation, validate_ratings
 from qa.scorecards.services import freeze_version, spec_for
-from qa.transitions import compare_and_set, current
+from qa.transitions import compare_and_set, current, insert_once
 
 MAX_TEXT = 5000
 _WS = re.compile(r"\s+")
@@ -153,22 +151,6 @@ def _may_save(session: Session, actor: User, interaction: Interaction, evaluatio
         )
 
 
-def _insert_once(session: Session, row: Evaluation) -> int | None:
-    """Insert ``row`` unless the interaction has an evaluation already (the partial unique index decides,
-    so of parallel requests exactly one inserts); its id, or None. An upsert that does nothing rather
-    than an IntegrityError: the session stays usable for the 409 answer and the page shown with it."""
-    postgres = session.get_bind().dialect.name == "postgresql"
-    stmt = (
-        (postgresql.insert(Evaluation) if postgres else sqlite.insert(Evaluation))
-        .values(**row.model_dump(exclude={"id"}))
-        .on_conflict_do_nothing(
-            index_elements=["interaction_id"], index_where=sa.text(OPEN_TO_ONE_EVALUATION)
-        )
-        .returning(col(Evaluation.id))
-    )
-    return session.execute(stmt).scalar_one_or_none()
-
-
 def _claim_draft(session: Session, evaluation: Evaluation) -> None:
     """Hold the draft iff it is still a draft of the same grader: a save and a submission (or two of
     either) sent at once are written one after the other, and a save that comes after the submission is
@@ -189,7 +171,7 @@ def _claim_draft(session: Session, evaluation: Evaluation) -> None:
 def _new_draft(
     session: Session, actor: User, interaction: Interaction, version: ScorecardVersion
 ) -> Evaluation:
-    new_id = _insert_once(
+    new_id = insert_once(
         session,
         Evaluation(
             interaction_id=saved_id(interaction),
@@ -198,6 +180,8 @@ def _new_draft(
             agent_id=interaction.agent_id,
             ticket_id=interaction.ticket_id,
         ),
+        ["interaction_id"],
+        OPEN_TO_ONE_EVALUATION,
     )
     evaluation = session.get(Evaluation, new_id) if new_id is not None else None
     if evaluation is None:

@@ -19,7 +19,10 @@ from qa.web import api_bp, api_get_or_404, signed_in
 @operation(
     "Create a scorecard (version 1)",
     body=ScorecardIn,
-    responses={201: Answer("the scorecard tree with ids", ScorecardOut)},
+    responses={
+        201: Answer("the scorecard tree with ids", ScorecardOut),
+        409: Answer("a scorecard with this name exists"),
+    },
 )
 def create_scorecard(body: ScorecardIn):
     # The scoring rules (weights that add up, guidance on the scale) are the domain's: ScorecardInputError.

@@ -24,9 +24,9 @@ MAX_NAME = 200
 class ScorecardInputError(DomainError):
     """The scorecard definition is invalid; ``problems`` lists every reason."""
 
-    def __init__(self, problems: list[str]):
+    def __init__(self, problems: list[str], status: int = 400):
         self.problems = problems
-        super().__init__("; ".join(problems), details={"problems": problems})
+        super().__init__("; ".join(problems), status, details={"problems": problems})
 
 
 @dataclass

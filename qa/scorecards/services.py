@@ -22,6 +22,7 @@ from qa.scorecards.input import (
 )
 from qa.scorecards.models import Scorecard, ScorecardCriterion, ScorecardSection, ScorecardVersion
 from qa.scorecards.scoring import CriterionSpec, Scale, ScorecardSpec, ScoringMode, SectionSpec
+from qa.transitions import insert_once
 
 
 def _write_tree(session: Session, version: ScorecardVersion, inp: ScorecardInput) -> None:
@@ -57,7 +58,12 @@ def _check_name(session: Session, name: str, exclude_id: int | None = None) -> N
     if exclude_id is not None:
         query = query.where(col(Scorecard.id) != exclude_id)
     if session.exec(query).first() is not None:
-        raise ScorecardInputError([f"a scorecard named {name.strip()!r} exists already"])
+        raise _name_taken(name)
+
+
+def _name_taken(name: str) -> ScorecardInputError:
+    """A name is unique: taken before or at the same moment, it is a conflict (409)."""
+    return ScorecardInputError([f"a scorecard named {name.strip()!r} exists already"], 409)
 
 
 def create_scorecard(
@@ -66,14 +72,19 @@ def create_scorecard(
     """Validate and store a new scorecard with its version 1 (flushes only)."""
     validate_input(inp)
     _check_name(session, inp.name)
-    card = Scorecard(
-        name=inp.name.strip(),
-        description=inp.description.strip(),
-        is_default=is_default,
-        created_by_id=actor.id if actor else None,
+    card_id = insert_once(
+        session,
+        Scorecard(
+            name=inp.name.strip(),
+            description=inp.description.strip(),
+            is_default=is_default,
+            created_by_id=actor.id if actor else None,
+        ),
+        ["name"],
     )
-    session.add(card)
-    session.flush()
+    card = session.get(Scorecard, card_id) if card_id is not None else None
+    if card is None:  # another request took the name after _check_name
+        raise _name_taken(inp.name)
     version = ScorecardVersion(
         scorecard_id=saved_id(card), number=1, mode=inp.mode, created_by_id=saved_id(actor) if actor else None
     )

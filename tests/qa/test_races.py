@@ -17,7 +17,7 @@ from qa.calibration import services as calibrations
 from qa.calibration.models import CalibrationRating, CalibrationSession
 from qa.calibration.schemas import CalibrationInput, CalibrationRatingInput, CalibrationRatings
 from qa.evaluations.models import Dispute, Evaluation, ScoreHistory
-from qa.models import SampleItem
+from qa.models import SampleItem, Scorecard
 from tests.factories import make_interaction, make_scorecard, make_token, make_user
 from tests.factories.loop import criteria_by_name, make_evaluation
 from tests.factories.qa import BASE_TIME, make_plan
@@ -289,3 +289,25 @@ def test_calibration_closed_while_a_grader_rates(app, db, database_url, tmp_path
         assert status == "closed", outcomes
         # A rating stored in a closed session is one its results counted.
         assert (late_rows > 0) == in_results == (rate != 409), outcomes
+
+
+def test_parallel_scorecards_with_one_name(app, db, database_url, tmp_path):
+    grader = make_user(db, "grader", ("qa",))
+    token = make_token(db, grader)
+    outcomes = []
+    with _server(app, database_url, tmp_path) as port:
+        for r in range(ROUNDS):
+            body = {
+                "name": f"同名评分表 {r}",
+                "sections": [{"name": "A", "criteria": [{"name": "greeting"}]}],
+            }
+            answers = _at_once(port, [("POST", "/api/v1/qa/scorecards", token, body)] * 4)
+            db.expire_all()
+            stored = db.exec(select(func.count()).where(Scorecard.name == body["name"])).one()
+            outcomes.append(
+                (_statuses(answers), stored, {a[1]["error"]["code"] for a in answers if a[0] != 201})
+            )
+    for statuses, stored, codes in outcomes:
+        # A name taken at the same moment is a conflict, as a name taken before is.
+        assert statuses == [201, 409, 409, 409], outcomes
+        assert stored == 1 and codes == {"conflict"}, outcomes

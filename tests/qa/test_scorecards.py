@@ -57,7 +57,7 @@ def test_api_rejects_invalid_scorecards_and_saves_nothing(api, db):
         assert response.status_code == 400, body
         assert words in response.get_json()["error"]["message"]
     assert api(qa).post("/qa/scorecards", json=BODY).status_code == 201
-    assert api(qa).post("/qa/scorecards", json=BODY).status_code == 400  # duplicate name
+    assert api(qa).post("/qa/scorecards", json=BODY).status_code == 409  # a name taken: a conflict
     assert count(db, Scorecard) == 1 and count(db, ScorecardVersion) == 1
 
 
