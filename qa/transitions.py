@@ -52,6 +52,22 @@ def compare_and_set(session: Session, row: SQLModel, expected: dict[str, Any], n
     return True
 
 
+def hold(session: Session, row: SQLModel, column: str) -> bool:
+    """Hold ``row`` until the commit without changing it (``column`` is set to itself; name a column no
+    unique index or foreign key covers, so that PostgreSQL takes the weaker row lock), so that a
+    concurrent state change of it either is committed before what follows reads anything, or waits for
+    this transaction. False if the row is gone."""
+    model = type(row)
+    target = col(getattr(model, column))
+    result = session.exec(
+        update(model)
+        .where(_id(model) == _row_id(row))
+        .values({target: target})
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
 def current(session: Session, row: SQLModel, column: str) -> Any:
     """The committed value of one column of ``row`` as the database holds it now (after a lost
     compare-and-set, to tell the loser what happened)."""

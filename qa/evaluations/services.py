@@ -23,7 +23,7 @@ from qa.sampling.models import SampleItem, SampleStatus
 from qa.scorecards.models import ScorecardVersion
 from qa.scorecards.scoring import RatingError, ScoreResult, format_score, score_evaluation, validate_ratings
 from qa.scorecards.services import freeze_version, spec_for
-from qa.transitions import compare_and_set, current, insert_once
+from qa.transitions import compare_and_set, current, hold, insert_once
 
 MAX_TEXT = 5000
 _WS = re.compile(r"\s+")
@@ -265,6 +265,10 @@ def save_evaluation(
     """
     inp = inp.masked(free_text_masker(session))
     _may_save(session, actor, interaction, evaluation)
+    if evaluation is None:
+        # Hold the scorecard version before reading its criteria: an edit in place at this moment either
+        # is done (the ratings are checked against its criteria) or waits and then finds it in use.
+        hold(session, version, "mode")
     result = _check(session, interaction, version, inp, submit)
 
     if evaluation is None:

@@ -22,7 +22,7 @@ from qa.scorecards.input import (
 )
 from qa.scorecards.models import Scorecard, ScorecardCriterion, ScorecardSection, ScorecardVersion
 from qa.scorecards.scoring import CriterionSpec, Scale, ScorecardSpec, ScoringMode, SectionSpec
-from qa.transitions import insert_once
+from qa.transitions import compare_and_set, insert_once
 
 
 def _write_tree(session: Session, version: ScorecardVersion, inp: ScorecardInput) -> None:
@@ -102,15 +102,19 @@ def edit_scorecard(
     frozen a new version is made, and evaluations keep the version they were made with."""
     validate_input(inp)
     _check_name(session, inp.name, exclude_id=card.id)
-    card.name = inp.name.strip()
-    card.description = inp.description.strip()
-    session.add(card)
+    # Hold the scorecard first: two edits at once are written one after the other (the second one
+    # numbers its version after the first one's), then read its latest version.
+    compare_and_set(session, card, {}, {"name": inp.name.strip(), "description": inp.description.strip()})
     version = latest_version(session, saved_id(card))
-    if version is not None and version.can_edit_in_place():
+    # In place only while no evaluation uses the version, decided by the database: an evaluation starting
+    # at this moment either froze it first (then this edit makes a new version) or waits for this edit.
+    if (
+        version is not None
+        and version.can_edit_in_place()
+        and compare_and_set(session, version, {"frozen_at": None}, {"mode": inp.mode})
+    ):
         session.exec(delete(ScorecardCriterion).where(col(ScorecardCriterion.version_id) == version.id))
         session.exec(delete(ScorecardSection).where(col(ScorecardSection.version_id) == version.id))
-        version.mode = inp.mode
-        session.add(version)
         session.flush()
         action, from_state = "scorecard.edit", f"v{version.number}"
     else:

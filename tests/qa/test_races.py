@@ -17,10 +17,11 @@ from qa.calibration import services as calibrations
 from qa.calibration.models import CalibrationRating, CalibrationSession
 from qa.calibration.schemas import CalibrationInput, CalibrationRatingInput, CalibrationRatings
 from qa.evaluations.models import Dispute, Evaluation, ScoreHistory
-from qa.models import SampleItem, Scorecard
+from qa.models import SampleItem, Scorecard, ScorecardVersion
 from tests.factories import make_interaction, make_scorecard, make_token, make_user
 from tests.factories.loop import criteria_by_name, make_evaluation
 from tests.factories.qa import BASE_TIME, make_plan
+from tests.security.test_last_admin_race import Browser
 from tests.serving import call, serve
 
 ROUNDS = 4
@@ -311,3 +312,120 @@ def test_parallel_scorecards_with_one_name(app, db, database_url, tmp_path):
         # A name taken at the same moment is a conflict, as a name taken before is.
         assert statuses == [201, 409, 409, 409], outcomes
         assert stored == 1 and codes == {"conflict"}, outcomes
+
+
+def test_scorecard_edited_while_an_evaluation_starts_on_it(app, db, database_url, tmp_path):
+    """An unused version is edited in place, a used one gets a successor: an evaluation started at the
+    moment of the edit either uses the version before the edit (which then gets a successor) or is refused
+    because its criteria are gone, never stored with ratings of criteria that no longer exist."""
+    agent = make_user(db, "agent_a", ("agent",))
+    grader = make_user(db, "grader", ("qa",))
+    editor = make_user(db, "editor", ("qa",))
+    token = make_token(db, grader)
+    rounds = []
+    for r in range(ROUNDS + 2):
+        card, version = make_scorecard(db, f"评分表 {r}")
+        rounds.append((card, version, criteria_by_name(db, version)["greeting"], make_interaction(db, agent)))
+    outcomes = []
+    with _server(app, database_url, tmp_path) as port:
+        browser = Browser(port)
+        browser.log_in(editor.username)
+        for card, version, greeting, interaction in rounds:
+            form = {
+                "csrf_token": browser.csrf(f"/qa/scorecards/{card.id}/edit"),
+                "name": card.name,
+                "mode": "points",
+                "sections-0-name": "新",
+                "sections-0-weight": "1",
+                "criteria-0-section": "1",
+                "criteria-0-name": "问候",
+                "criteria-0-scale": "binary",
+                "criteria-0-points": "1",
+            }
+            body = {
+                "interaction_id": interaction.id,
+                "scorecard_version_id": version.id,
+                "ratings": [{"criterion_id": greeting, "value": 1}],
+            }
+            barrier = threading.Barrier(2)
+            answers: dict[str, int] = {}
+
+            def edit(form=form, card=card, barrier=barrier, answers=answers):
+                barrier.wait(timeout=30)
+                answers["edit"] = browser.request(f"/qa/scorecards/{card.id}/edit", form)[0]
+
+            def evaluate(body=body, barrier=barrier, answers=answers):
+                barrier.wait(timeout=30)
+                answers["evaluate"] = call(port, "POST", "/api/v1/qa/evaluations", token, body)[0]
+
+            threads = [threading.Thread(target=edit), threading.Thread(target=evaluate)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(timeout=120)
+            db.expire_all()
+            versions = db.exec(select(func.count()).where(ScorecardVersion.scorecard_id == card.id)).one()
+            stored = db.exec(select(Evaluation).where(Evaluation.interaction_id == interaction.id)).first()
+            outcomes.append((answers, versions, stored.scorecard_version_id if stored else None))
+        for answers, versions, used in outcomes:
+            assert answers["edit"] == 302 and answers["evaluate"] in (201, 400), outcomes
+            if answers["evaluate"] == 201:  # the evaluation kept its version: the edit made a new one
+                assert versions == 2 and used is not None, outcomes
+            else:  # the edit came first, in place: the old criterion is gone, the rating refused
+                assert versions == 1 and used is None, outcomes
+
+
+def test_two_edits_of_a_used_scorecard_at_once(app, db, database_url, tmp_path):
+    """Each edit of a version in use makes the next version; two at once make two, numbered in turn."""
+    agent = make_user(db, "agent_a", ("agent",))
+    grader = make_user(db, "grader", ("qa",))
+    editors = [make_user(db, f"editor{i}", ("qa",)) for i in range(2)]
+    cards = []
+    for r in range(ROUNDS):
+        card, version = make_scorecard(db, f"评分表 {r}")
+        make_evaluation(db, grader, make_interaction(db, agent), version)  # version 1 is in use
+        cards.append(card)
+    outcomes = []
+    with _server(app, database_url, tmp_path) as port:
+        browsers = [Browser(port) for _ in editors]
+        for browser, editor in zip(browsers, editors, strict=True):
+            browser.log_in(editor.username)
+        for card in cards:
+            forms = [
+                {
+                    "csrf_token": b.csrf(f"/qa/scorecards/{card.id}/edit"),
+                    "name": card.name,
+                    "mode": "points",
+                    "sections-0-name": f"改 {i}",
+                    "sections-0-weight": "1",
+                    "criteria-0-section": "1",
+                    "criteria-0-name": "问候",
+                    "criteria-0-scale": "binary",
+                    "criteria-0-points": "1",
+                }
+                for i, b in enumerate(browsers)
+            ]
+            barrier = threading.Barrier(2)
+            statuses: list[int] = []
+
+            def edit(browser, form, card=card, barrier=barrier, statuses=statuses):
+                barrier.wait(timeout=30)
+                statuses.append(browser.request(f"/qa/scorecards/{card.id}/edit", form)[0])
+
+            threads = [threading.Thread(target=edit, args=pair) for pair in zip(browsers, forms, strict=True)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(timeout=120)
+            db.expire_all()
+            numbers = db.exec(
+                select(ScorecardVersion.number)
+                .where(ScorecardVersion.scorecard_id == card.id)
+                .order_by(ScorecardVersion.number)
+            ).all()
+            outcomes.append((sorted(statuses), numbers))
+    for statuses, numbers in outcomes:
+        assert statuses == [302, 302], outcomes
+        # The first edit made version 2 (version 1 is in use); the second changed version 2 in place or,
+        # had an evaluation used it meanwhile, made version 3: never a clash of two versions 2.
+        assert numbers == [1, 2], outcomes
