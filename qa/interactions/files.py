@@ -21,6 +21,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 from portal.domain import DomainError
+from portal.masking import mask_text
 from qa.interactions.records import RawRecord
 
 
@@ -147,7 +148,8 @@ def read_csv(data: bytes) -> tuple[list[RawRecord], str]:
         raise ImportFileError(f"line 1: {exc}") from None
     columns = [CSV_HEADER_ALIASES.get(h.strip(), h.strip().lower()) for h in header]
     missing = [c for c in CSV_REQUIRED if c not in columns]
-    unknown = [h for h, c in zip(header, columns, strict=True) if c not in CSV_COLUMNS]
+    # The refusal quotes the unknown header cells: a data row pasted over the header must not be echoed.
+    unknown = [mask_text(h).text for h, c in zip(header, columns, strict=True) if c not in CSV_COLUMNS]
     if missing or unknown or len(set(columns)) != len(columns):
         raise ImportFileError(
             _l(

@@ -262,3 +262,11 @@ def test_no_file_makes_the_import_raise(app, agent1, pieces, name):
         for problem in report.rejected + report.duplicates:
             assert problem.error and problem.ref >= 1
         session.rollback()
+
+
+def test_a_data_row_in_place_of_the_header_is_refused_without_echoing_it(runner, db, tmp_path):
+    path = tmp_path / "no-header.csv"
+    path.write_text(f"20241120-C001,chat,agent1,{PHONE},x\n", encoding="utf-8")
+    result = runner.invoke(args=["import-interactions", str(path)])
+    assert result.exit_code == 1 and "header" in result.output
+    assert PHONE not in result.output and "138****5678" in result.output
