@@ -16,6 +16,7 @@ from sqlmodel import Session, col, delete, func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from portal import audit
+from portal.db import saved_id
 from portal.models import ApiToken, LoginFailure, Role, User, UserRole
 from portal.timeutil import utcnow
 
@@ -128,7 +129,7 @@ def create_user(
     session.add(user)
     session.flush()
     for role in valid_roles:
-        session.add(UserRole(user_id=user.id, role=role.value))
+        session.add(UserRole(user_id=saved_id(user), role=role.value))
     session.flush()
     audit.record(
         session, actor, "user.create", "user", user.id, details={"roles": [r.value for r in valid_roles]}
@@ -178,7 +179,7 @@ def set_roles(session: Session, user: User, roles: Iterable[str], *, actor: User
             delete(UserRole).where(col(UserRole.user_id) == user.id, col(UserRole.role).in_(sorted(removed)))
         )
     for role in sorted(valid_roles - current):
-        session.add(UserRole(user_id=user.id, role=role))
+        session.add(UserRole(user_id=saved_id(user), role=role))
     user.__dict__.pop("_roles_cache", None)
     session.flush()
     if demotes_admin:
@@ -323,7 +324,7 @@ def create_token(
         raise AccountError("token name is longer than 100 characters")
     clear = "pt_" + secrets.token_urlsafe(32)
     token = ApiToken(
-        user_id=user.id,
+        user_id=saved_id(user),
         name=name,
         token_hash=hash_token(clear),
         prefix=clear[:10],

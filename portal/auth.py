@@ -63,6 +63,15 @@ def current_actor() -> User | None:
     return None
 
 
+def require_actor() -> User:
+    """The actor of a handler behind ``login_required`` or ``role_required``, which already turned
+    anonymous requests away; the 401 only guards a handler that lost its decorator."""
+    user = current_actor()
+    if user is None:
+        abort(401)
+    return user
+
+
 def actor_roles(user: User | None = None) -> set[str]:
     user = user if user is not None else current_actor()
     if user is None:

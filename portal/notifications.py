@@ -19,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 from sqlmodel import Field, Session, SQLModel, col, func, select, update
 from werkzeug.routing import BuildError
 
-from portal.auth import current_actor, login_required
+from portal.auth import current_actor, login_required, require_actor
 from portal.db import get_session, saved_id
 from portal.forms import ActionForm
 from portal.timeutil import utcnow
@@ -152,7 +152,7 @@ def index():
 def open_note(note_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
-    user = current_actor()
+    user = require_actor()
     note = get_session().get(Notification, note_id)
     if note is None or note.user_id != user.id:
         abort(404)

@@ -11,7 +11,7 @@ from flask_login import login_user, logout_user
 from sqlmodel import select
 
 from portal import accounts
-from portal.auth import current_actor, login_required, public
+from portal.auth import current_actor, login_required, public, require_actor
 from portal.config import SUPPORTED_LANGUAGES
 from portal.db import commit_even_on_error, get_session
 from portal.forms import ActionForm, LanguageForm, LoginForm, PasswordForm, TokenForm
@@ -200,7 +200,7 @@ def create_token():
 def revoke_token(token_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
-    user = current_actor()
+    user = require_actor()
     token = get_session().get(ApiToken, token_id)
     if token is None or token.user_id != user.id:
         abort(404)

@@ -10,7 +10,7 @@ from articles.search.forms import SearchSettingsForm
 from articles.search.links import article_url, new_article_url
 from articles.search.runtime import get_search_engine
 from articles.search.services import SettingsInvalid, current_settings, save_search_settings
-from portal.auth import actor_roles, current_actor, role_required
+from portal.auth import actor_roles, current_actor, require_actor, role_required
 from portal.db import after_commit, get_session
 from portal.models import Role
 from search_index import bundled_synonym_rules, can_include_unpublished, record_click, search_articles
@@ -80,7 +80,7 @@ def search():
 def click(log_id: int, article_id: int):
     # A GET that only marks the searcher's own log entry and redirects to our own article page: a forged
     # link can do no more than record a click in the victim's own search history.
-    record_click(get_session(), log_id, article_id, current_actor().id)
+    record_click(get_session(), log_id, article_id, require_actor().id)
     return redirect(article_url(article_id))
 
 

@@ -22,7 +22,7 @@ from articles.views.common import (
     display_content,
     users_by_id,
 )
-from portal.auth import current_actor, login_required, role_required
+from portal.auth import current_actor, login_required, require_actor, role_required
 from portal.db import get_session, saved_id
 from portal.models import Role
 
@@ -129,7 +129,7 @@ def review(article_id: int):
         rendered=render_markdown(rev.solution),
         review_form=ReviewForm(),
         authors=users_by_id(session, [rev.author_id, article.author_id]),
-        own=rev.author_id == current_actor().id,
+        own=rev.author_id == require_actor().id,
         title=rev.title,
     )
 
@@ -171,7 +171,7 @@ def verification():
 def history(article_id: int):
     session = get_session()
     article = article_or_404(article_id)
-    actor = current_actor()
+    actor = require_actor()
     may_see_all = is_lead(session, actor) or actor.id == article.author_id
     revisions = [
         r

@@ -11,7 +11,7 @@ from articles.errors import ArticleError, InvalidInput
 from articles.forms import FeedbackForm, FlagForm, TicketForm, UploadForm
 from articles.views.common import WRITERS, article_or_404, back_to_article, bp, refused
 from articles.views.reading import article_page
-from portal.auth import current_actor, login_required, role_required
+from portal.auth import current_actor, login_required, require_actor, role_required
 from portal.db import get_session
 
 
@@ -72,7 +72,7 @@ def rate(article_id: int):
         return article_page(article, feedback_form=form), 400
     try:
         feedback.record_feedback(
-            get_session(), current_actor(), article_id, form.helpful.data == "yes", form.reason.data or ""
+            get_session(), require_actor(), article_id, form.helpful.data == "yes", form.reason.data or ""
         )
     except ArticleError as exc:
         return refused(exc, url_for("articles.view", article_id=article_id))
