@@ -13,8 +13,8 @@ from articles.search.runtime import get_search_engine
 from portal.db import get_engine
 from search_index import rebuild_procs, search_articles
 
-_NO_SYNC = "this search engine has no database to index from"
 MAX_IDS_SHOWN = 50
+_NO_SYNC = "this search engine has no database to index from"
 
 
 @click.command("reindex")
@@ -29,10 +29,10 @@ def reindex_command(procs: int | None) -> None:
     """Rebuild this node's search index from the database (searches keep working meanwhile)."""
     from articles.models import Article
 
+    engine = get_search_engine()
     sync = engine.sync
     if sync is None:  # the app's engine is built with its database, hence always with an index sync
         raise click.ClickException(_NO_SYNC)
-    engine = get_search_engine()
     with Session(get_engine()) as session:
         total = session.exec(select(func.count()).select_from(Article)).one()
     done = [0]
@@ -78,9 +78,9 @@ def _show(label: str, ids: list) -> None:
 @with_appcontext
 def check_index_command() -> None:
     """Compare the search index with the database; exit status 1 when they differ."""
+    engine = get_search_engine()
     if engine.sync is None:
         raise click.ClickException(_NO_SYNC)
-    engine = get_search_engine()
     report = engine.sync.check()
     _show("missing", report.missing)
     _show("stale", report.stale)
