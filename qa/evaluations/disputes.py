@@ -148,19 +148,16 @@ def _apply_adjustment(
     )
 
 
-def _claim(
-    session: Session, evaluation: Evaluation, dispute: Dispute, resolution: Resolution, now: datetime
-) -> None:
-    """Close the dispute iff it is still open, before anything else is written: of two leads resolving
-    at once only one adjusts the ratings and writes the history; the other gets a 409."""
-    outcome = resolution.outcome.value
+def _claim(session: Session, evaluation: Evaluation, resolution: Resolution, now: datetime) -> None:
+    """Move the evaluation out of "disputed" iff it is still disputed, before anything else is written: of
+    two leads resolving at once only one adjusts the ratings, writes the history and closes the dispute
+    (every resolver has to win this first, so the dispute row needs no claim of its own); the other gets a
+    409 and has written nothing."""
     if not compare_and_set(
         session,
         evaluation,
         {"status": EvaluationStatus.DISPUTED.value},
-        {"status": outcome, "updated_at": now},
-    ) or not compare_and_set(
-        session, dispute, {"status": DisputeStatus.OPEN.value}, {"status": outcome, "resolved_at": now}
+        {"status": resolution.outcome.value, "updated_at": now},
     ):
         status = current(session, evaluation, "status")
         raise DomainError(f"the dispute was resolved in the meantime (the evaluation is {status})", 409)
@@ -208,7 +205,7 @@ def resolve_dispute(
     )
 
     before = {"score": evaluation.score, "auto_fail": evaluation.auto_fail}
-    _claim(session, evaluation, dispute, resolution, now)
+    _claim(session, evaluation, resolution, now)
     if adjustment is not None:
         _apply_adjustment(session, actor, evaluation, adjustment, resolution.comment, now)
     _close(session, actor, evaluation, dispute, resolution, now)
