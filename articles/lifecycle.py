@@ -20,6 +20,7 @@ from articles.models import REASON_MAX, Article, ArticleRevision, ArticleStatus,
 from articles.revisions import current_revision, get_article, pending_revision, sync_unpublished_status
 from portal.audit import record
 from portal.db import saved_id
+from portal.masking import free_text_masker
 from portal.models import User
 from portal.notifications import PageLink, notify
 from portal.timeutil import utcnow
@@ -62,8 +63,9 @@ def _done(
     return article
 
 
-def _comment(comment: str | None) -> str | None:
-    return (comment or "").strip()[:REASON_MAX] or None
+def _comment(session: Session, comment: str | None) -> str | None:
+    """A review comment as stored: trimmed, with personal data masked (a lead may quote a customer)."""
+    return free_text_masker(session)((comment or "").strip()[:REASON_MAX]) or None
 
 
 def _resolve_open_flags(session: Session, actor: User | None, article: Article, now) -> int:
@@ -179,7 +181,7 @@ def approve_article(
     article, rev = _review_target(session, actor, article_id, expected_version, "approved")
     if actor is not None and rev.author_id == actor.id:
         raise Forbidden(_l("You cannot approve your own revision; another lead must review it."))
-    comment = _comment(comment)
+    comment = _comment(session, comment)
     claim(session, article, expected_version)
     before = article.status
     old_live = session.get(ArticleRevision, article.live_revision_id) if article.live_revision_id else None
@@ -226,6 +228,7 @@ def reject_article(
         raise InvalidInput(
             _l("At most %(n)d characters.", n=REASON_MAX), details={"fields": {"comment": "too long"}}
         )
+    comment = free_text_masker(session)(comment)
     article, rev = _review_target(session, actor, article_id, expected_version, "rejected")
     claim(session, article, expected_version)
     before = article.status
@@ -277,7 +280,7 @@ def archive_article(
         "archive",
         from_state=ArticleStatus.PUBLISHED,
         to_state=ArticleStatus.ARCHIVED,
-        comment=_comment(comment),
+        comment=_comment(session, comment),
     )
 
 
@@ -306,6 +309,6 @@ def reverify_article(
         article,
         "reverify",
         reindex=False,
-        comment=_comment(comment),
+        comment=_comment(session, comment),
         details={"review_due": article.review_due, "previous_due": old_due, "flags_resolved": resolved},
     )

@@ -36,3 +36,28 @@ def test_flag_comment_and_feedback_reason_are_stored_and_shown_masked(api, clien
     page = client.get(f"/articles/{article.id}").get_data(as_text=True)
     assert "138****5678" in page and MASKED.split("，")[0] in page
     assert f"热线 {PHONE} 的转接规则" in page  # the title is knowledge, not a typed comment: kept
+
+
+def test_review_comments_are_stored_masked(api, db):
+    """A lead's rejection or approval comment is typed text like any other: stored (revision, audit log,
+    the author's notification) with personal data masked."""
+    from articles.models import ArticleRevision
+    from portal.notifications import Notification
+
+    author = make_user(db, "writer1", ("agent",))
+    lead = make_user(db, "lead1", ("lead",))
+    rejected = make_article(db, author, title="退货", status="in_review")
+    approved = make_article(db, author, title="换货", status="in_review")
+    r = api(lead).post(
+        f"/articles/{rejected.id}/reject", json={"comment": TYPED, "version": rejected.version}
+    )
+    assert r.status_code == 200, r.get_json()
+    r = api(lead).post(
+        f"/articles/{approved.id}/approve", json={"comment": TYPED, "version": approved.version}
+    )
+    assert r.status_code == 200, r.get_json()
+    db.expire_all()
+    comments = [c for c in db.exec(select(ArticleRevision.review_comment)).all() if c]
+    assert comments == [MASKED, MASKED]
+    assert_masked("\n".join(str(d) for d in db.exec(select(AuditLog.details)).all()))
+    assert_masked("\n".join(n.params for n in db.exec(select(Notification)).all()))
