@@ -63,7 +63,7 @@ security-scan: $(STAMP)
 system-packages:
 	tools/system-packages.sh chromium
 
-test: install lint security-scan system-packages
+test: install lint typecheck security-scan system-packages
 	$(BIN)/python tools/i18n.py missing
 	$(BIN)/pytest -q -n 2 --dist loadfile
 
