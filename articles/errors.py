@@ -1,23 +1,16 @@
-"""Domain errors of the knowledge base. Views map ``status`` to the HTTP status; messages are for users."""
+"""Domain errors of the knowledge base: ``portal.domain.DomainError`` subclasses, answered by its one
+handler (the standard error body for the API, a page or a message for the web pages)."""
 
 from __future__ import annotations
 
-from typing import Any
+from portal.domain import DomainError
 
 
-class ArticleError(Exception):
+class ArticleError(DomainError):
     """A request the knowledge base refuses; ``message`` says why, ``details`` helps a client fix it."""
 
     status = 400
     code = "bad_request"
-
-    def __init__(self, message: Any, *, details: dict[str, Any] | None = None):
-        super().__init__(message)
-        self.message = message  # may be a lazy translation string
-        self.details = details or {}
-
-    def __str__(self) -> str:
-        return str(self.message)
 
 
 class InvalidInput(ArticleError):

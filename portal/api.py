@@ -12,32 +12,16 @@ from typing import Any
 from flask import Blueprint, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from portal.domain import ERROR_CODES, DomainError
+
 API_PREFIX = "/api/v1"
 
-ERROR_CODES = {
-    400: "bad_request",
-    401: "unauthorized",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    409: "conflict",
-    413: "payload_too_large",
-    415: "unsupported_media_type",
-    422: "unprocessable",
-    429: "too_many_requests",
-    500: "internal_error",
-}
 
-
-class ApiError(Exception):
-    """Raise from an API view to answer with the standard error body."""
+class ApiError(DomainError):
+    """Raise from an API view to answer with the standard error body (status first, as HTTP reads)."""
 
     def __init__(self, status: int, message: str, *, code: str | None = None, details: Any = None):
-        super().__init__(message)
-        self.status = status
-        self.code = code or ERROR_CODES.get(status, "error")
-        self.message = message
-        self.details = details if details is not None else {}
+        super().__init__(message, status, code=code, details=details)
 
 
 def error_response(status: int, message: str, *, code: str | None = None, details: Any = None):

@@ -29,8 +29,9 @@ from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode
 from werkzeug.exceptions import NotFound
 from werkzeug.routing import Rule
 
-from portal.api import API_PREFIX, ERROR_CODES, ApiError, bp, json_body
+from portal.api import API_PREFIX, ApiError, bp, json_body
 from portal.auth import access_of, public
+from portal.domain import ERROR_CODES
 from portal.schemas import MAX_ROW_ID, Error, RowId
 
 REF = "#/components/schemas/{model}"

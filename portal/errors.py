@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask, flash, redirect, render_template, request
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 
-from portal.api import ApiError, error_response, http_exception_response
+from portal.api import error_response, http_exception_response
 from portal.auth import is_api_request
 from portal.domain import DomainError
 
@@ -33,6 +35,17 @@ def _html_message(status: int, fallback: str) -> str:
     return messages.get(status, fallback)
 
 
+def _plain(value: Any) -> Any:
+    """``details`` as JSON: lazily translated messages (a service's field errors) become text."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
+
+
 def _back_to_referrer() -> str:
     """Where a refused form goes back to: the page it was sent from when that is on this site, else the
     home page (the form's own URL may answer POST only)."""
@@ -50,16 +63,13 @@ def init_app(app: Flask) -> None:
         # error page (a reading request, or a 403/404 that must not say more than "no") or, after a
         # form was sent, the message as a flash on the page it came from.
         if is_api_request():
-            return error_response(exc.status, str(exc), code=exc.code, details=exc.details)
+            with force_locale("en"):  # API clients get stable English messages, whatever the user's language
+                return error_response(exc.status, str(exc), code=exc.code, details=_plain(exc.details))
         if request.method in ("GET", "HEAD") or exc.status in (403, 404):
             message = _html_message(exc.status, "") if exc.status in (403, 404) else str(exc)
             return render_template("errors/error.html", status=exc.status, message=message), exc.status
         flash(str(exc), "error")
         return redirect(_back_to_referrer())
-
-    @app.errorhandler(ApiError)
-    def _api_error(exc: ApiError):
-        return error_response(exc.status, exc.message, code=exc.code, details=exc.details)
 
     @app.errorhandler(CSRFError)
     def _csrf_error(exc: CSRFError):

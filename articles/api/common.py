@@ -8,7 +8,7 @@ from flask_babel import force_locale
 from articles.access import can_view
 from articles.errors import ArticleError
 from articles.models import Article
-from portal.api import ApiError, error_response
+from portal.api import ApiError
 from portal.auth import current_actor
 from portal.contract import Answer
 from portal.models import Role, User
@@ -27,13 +27,6 @@ def api_error(exc: ArticleError) -> ApiError:
         if "fields" in details and isinstance(details["fields"], dict):
             details["fields"] = {k: str(v) for k, v in details["fields"].items()}
     return ApiError(exc.status, message, code=exc.code, details=details)
-
-
-@api_bp.errorhandler(ArticleError)
-def _refused(exc: ArticleError):
-    # The service verbs' domain errors reach clients in the standard error body, so routes need no try.
-    error = api_error(exc)
-    return error_response(error.status, error.message, code=error.code, details=error.details)
 
 
 def signed_in() -> User:
