@@ -19,7 +19,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from qa.scorecards.scoring import Scale
+from qa.scorecards.scoring import MAX_POINTS, MAX_WEIGHT, Scale
 
 NA = "na"
 
@@ -40,7 +40,9 @@ class SectionRow(FlaskForm):
         csrf = False
 
     name = StringField(_l("Section"), validators=[Optional(), Length(max=200)])
-    weight = FloatField(_l("Weight"), default=1.0, validators=[Optional(), NumberRange(min=0)])
+    weight = FloatField(
+        _l("Weight"), default=1.0, validators=[Optional(), NumberRange(min=0, max=MAX_WEIGHT)]
+    )
 
 
 class CriterionRow(FlaskForm):
@@ -58,7 +60,9 @@ class CriterionRow(FlaskForm):
             (Scale.FIVE.value, _l("5-point")),
         ],
     )
-    points = FloatField(_l("Points"), default=1.0, validators=[Optional(), NumberRange(min=0)])
+    points = FloatField(
+        _l("Points"), default=1.0, validators=[Optional(), NumberRange(min=0, max=MAX_POINTS)]
+    )
     allow_na = BooleanField(_l("N/A allowed"))
     critical = BooleanField(_l("Critical"))
     guidance = TextAreaField(

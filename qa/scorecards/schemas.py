@@ -9,6 +9,7 @@ from pydantic import Field
 
 from portal.schemas import Body, Bool, Line, Number, Reply, Text
 from qa.scorecards.input import MAX_NAME
+from qa.scorecards.scoring import MAX_POINTS, MAX_WEIGHT
 
 Name = Annotated[Line, Field(min_length=1, max_length=MAX_NAME)]
 
@@ -17,7 +18,7 @@ class CriterionIn(Body):
     name: Name
     description: Text | None = None
     scale: Literal["binary", "3", "5"] = "binary"
-    points: Annotated[Number, Field(gt=0)] = 1
+    points: Annotated[Number, Field(gt=0, le=MAX_POINTS)] = 1
     allow_na: Bool = False
     critical: Bool = False
     guidance: dict[str, Text] = Field(default_factory=dict, description="scale value → what the level means")
@@ -25,7 +26,7 @@ class CriterionIn(Body):
 
 class SectionIn(Body):
     name: Name
-    weight: Annotated[Number, Field(ge=0)] = 1
+    weight: Annotated[Number, Field(ge=0, le=MAX_WEIGHT)] = 1
     criteria: Annotated[list[CriterionIn], Field(min_length=1)]
 
 

@@ -178,6 +178,12 @@ class RatingError(DomainError):
         )
 
 
+# Far beyond any real scorecard, far below where Σ(score × points) could overflow a float (1e308 points
+# made every later score NaN).
+MAX_POINTS = 1000.0
+MAX_WEIGHT = 1000.0
+
+
 def _finite_number(x: object) -> bool:
     return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
 
@@ -186,7 +192,7 @@ def validate_scorecard(spec: ScorecardSpec) -> None:
     """Raise :class:`ScorecardError` listing every reason ``spec`` cannot be scored.
 
     Checks: known mode and scales, at least one criterion, unique non-blank ids/names per level,
-    points finite and > 0, weights finite and >= 0, total weight > 0 in weighted mode, every criterion in an
+    points in (0, MAX_POINTS], weights in [0, MAX_WEIGHT], total weight > 0 in weighted mode, every criterion in an
     existing section (required in weighted mode), no empty section.
     """
     problems: list[str] = []
@@ -202,8 +208,10 @@ def validate_scorecard(spec: ScorecardSpec) -> None:
         section_ids.add(s.id)
         if not str(s.name).strip():
             problems.append(f"section {s.id!r} has no name")
-        if not _finite_number(s.weight) or s.weight < 0:
-            problems.append(f"section {s.name!r}: weight must be a number >= 0, got {s.weight!r}")
+        if not _finite_number(s.weight) or not 0 <= s.weight <= MAX_WEIGHT:
+            problems.append(
+                f"section {s.name!r}: weight must be a number from 0 to {MAX_WEIGHT:g}, got {s.weight!r}"
+            )
 
     criterion_ids: set[Id] = set()
     used_sections: set[Id] = set()
@@ -215,8 +223,10 @@ def validate_scorecard(spec: ScorecardSpec) -> None:
             problems.append(f"criterion {c.id!r} has no name")
         if not isinstance(c.scale, Scale):
             problems.append(f"criterion {c.name!r}: unknown scale {c.scale!r}")
-        if not _finite_number(c.points) or c.points <= 0:
-            problems.append(f"criterion {c.name!r}: points must be a number > 0, got {c.points!r}")
+        if not _finite_number(c.points) or not 0 < c.points <= MAX_POINTS:
+            problems.append(
+                f"criterion {c.name!r}: points must be a number > 0 and at most {MAX_POINTS:g}, got {c.points!r}"
+            )
         if c.section_id is None:
             if spec.mode is ScoringMode.WEIGHTED_SECTIONS:
                 problems.append(f"criterion {c.name!r} has no section (required in weighted-sections mode)")
@@ -232,7 +242,9 @@ def validate_scorecard(spec: ScorecardSpec) -> None:
     if spec.mode is ScoringMode.WEIGHTED_SECTIONS:
         if not spec.sections:
             problems.append("weighted-sections mode needs at least one section")
-        weights = [s.weight for s in spec.sections if _finite_number(s.weight) and s.weight >= 0]
+        weights = [
+            s.weight for s in spec.sections if _finite_number(s.weight) and 0 <= s.weight <= MAX_WEIGHT
+        ]
         if spec.sections and len(weights) == len(spec.sections) and math.fsum(weights) <= 0:
             problems.append("the section weights add up to 0; give at least one section a weight > 0")
 

@@ -260,8 +260,8 @@ def _weights(spec: ScorecardSpec, *weights: float) -> ScorecardSpec:
     [
         (dataclasses.replace(POINTS, criteria=(), sections=()), "no criteria"),
         (_weights(WEIGHTED, 0, 0, 0), "weights add up to 0"),
-        (_weights(WEIGHTED, 50, -10, 60), "weight must be a number >= 0"),
-        (_weights(WEIGHTED, 50, float("inf"), 60), "weight must be a number >= 0"),
+        (_weights(WEIGHTED, 50, -10, 60), "weight must be a number from 0 to 1000"),
+        (_weights(WEIGHTED, 50, float("inf"), 60), "weight must be a number from 0 to 1000"),
         (_replace_criterion(POINTS, "a", points=-1), "points must be a number > 0"),
         (_replace_criterion(POINTS, "a", points=0), "points must be a number > 0"),
         (_replace_criterion(POINTS, "a", section_id="nope"), "unknown section 'nope'"),
