@@ -10,7 +10,7 @@ from flask import Flask, flash, redirect, render_template, request
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, IntegrityError
 from werkzeug.exceptions import HTTPException
 
 from portal.api import error_response, http_exception_response
@@ -87,6 +87,15 @@ def init_app(app: Flask) -> None:
             return error_response(400, "a value is out of the allowed range")
         message = _("A value you entered is out of the allowed range.")
         return render_template("errors/error.html", status=400, message=message), 400
+
+    @app.errorhandler(IntegrityError)
+    def _integrity_error(exc: IntegrityError):
+        # A uniqueness (or reference) conflict the services did not foresee, typically two requests racing
+        # to create the same thing: the request rolls back and the loser hears "conflict", never a 500.
+        log.warning("database refused a write as conflicting: %s", exc.orig)
+        if is_api_request():
+            return error_response(409, "this conflicts with data saved at the same moment; reload and retry")
+        return render_template("errors/error.html", status=409, message=_html_message(409, "")), 409
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):

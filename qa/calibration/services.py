@@ -22,6 +22,7 @@ from portal.domain import DomainError, not_found
 from portal.masking import free_text_masker
 from portal.models import Role, User, UserRole
 from portal.timeutil import utcnow
+from portal.transitions import compare_and_set
 from qa.calibration.models import (
     CalibrationGrader,
     CalibrationItem,
@@ -35,7 +36,6 @@ from qa.scorecards.models import ScorecardCriterion, ScorecardVersion
 from qa.scorecards.scoring import RatingValue, Scale, criterion_score, validate_ratings
 from qa.scorecards.services import freeze_version, sections_and_criteria, spec_for
 from qa.stats import FLAG_THRESHOLD, calibration_results
-from qa.transitions import compare_and_set
 
 MAX_GRADERS = 20
 GRADER_ROLES = {Role.QA.value, Role.LEAD.value, Role.ADMIN.value}

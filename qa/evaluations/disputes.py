@@ -22,6 +22,7 @@ from portal.masking import free_text_masker
 from portal.models import User
 from portal.notifications import PageLink, notify
 from portal.timeutil import utcnow
+from portal.transitions import compare_and_set, current
 from qa.evaluations.feedback import criteria_of
 from qa.evaluations.models import (
     Dispute,
@@ -36,7 +37,6 @@ from qa.evaluations.schemas import RatingChange, Resolution
 from qa.scorecards.models import ScorecardVersion
 from qa.scorecards.scoring import ScoreResult, format_score, score_evaluation
 from qa.scorecards.services import spec_for
-from qa.transitions import compare_and_set, current
 
 
 @dataclass

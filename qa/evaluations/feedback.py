@@ -19,6 +19,7 @@ from portal.masking import free_text_masker
 from portal.models import Role, User, UserRole
 from portal.notifications import PageLink, notify
 from portal.timeutil import to_utc, utcnow
+from portal.transitions import compare_and_set, current
 from qa.evaluations.models import (
     Dispute,
     DisputeCriterion,
@@ -28,7 +29,6 @@ from qa.evaluations.models import (
 from qa.evaluations.queries import dispute_of
 from qa.evaluations.schemas import DisputeInput
 from qa.scorecards.models import ScorecardCriterion
-from qa.transitions import compare_and_set, current
 
 REVIEWER_ROLES = {Role.QA.value, Role.LEAD.value, Role.ADMIN.value}
 

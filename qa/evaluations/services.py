@@ -17,13 +17,13 @@ from portal.masking import free_text_masker
 from portal.models import User
 from portal.notifications import PageLink, notify
 from portal.timeutil import utcnow
+from portal.transitions import compare_and_set, current, hold, insert_once
 from qa.evaluations.models import OPEN_TO_ONE_EVALUATION, Evaluation, EvaluationRating, EvaluationStatus
 from qa.interactions.models import Interaction, TranscriptTurn
 from qa.sampling.models import SampleItem, SampleStatus
 from qa.scorecards.models import ScorecardVersion
 from qa.scorecards.scoring import RatingError, ScoreResult, format_score, score_evaluation, validate_ratings
 from qa.scorecards.services import freeze_version, spec_for
-from qa.transitions import compare_and_set, current, hold, insert_once
 
 MAX_TEXT = 5000
 _WS = re.compile(r"\s+")

@@ -22,13 +22,13 @@ from portal.db import saved_id
 from portal.domain import DomainError
 from portal.models import Role, User, UserRole
 from portal.timeutil import utcnow
+from portal.transitions import compare_and_set, one_at_a_time
 from qa.evaluations.models import Evaluation
 from qa.interactions.models import Channel, Interaction
 from qa.sampling.draw import AlwaysInclude, Candidate, SampleResult, SamplingParams, draw_sample
 from qa.sampling.models import PeriodKind, SampleItem, SamplingPlan, SamplingPlanAgent, SamplingPlanGrader
 from qa.sampling.queries import plan_agent_ids, plan_grader_ids
 from qa.scorecards.models import Scorecard
-from qa.transitions import compare_and_set, one_at_a_time
 
 MAX_QUOTA = 1000
 MAX_SEED = 2**63 - 1

@@ -13,6 +13,7 @@ from portal.db import saved_id
 from portal.domain import not_found
 from portal.models import User
 from portal.timeutil import utcnow
+from portal.transitions import compare_and_set, insert_once
 from qa.scorecards.input import (
     CriterionInput,
     ScorecardInput,
@@ -22,7 +23,6 @@ from qa.scorecards.input import (
 )
 from qa.scorecards.models import Scorecard, ScorecardCriterion, ScorecardSection, ScorecardVersion
 from qa.scorecards.scoring import CriterionSpec, Scale, ScorecardSpec, ScoringMode, SectionSpec
-from qa.transitions import compare_and_set, insert_once
 
 
 def _write_tree(session: Session, version: ScorecardVersion, inp: ScorecardInput) -> None:

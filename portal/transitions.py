@@ -1,4 +1,4 @@
-"""Compare-and-set of a workflow state: the one way a qa state change is written.
+"""Compare-and-set of a workflow state: how a state change is written, in every package.
 
 A state change reads the row, decides, then writes. Two requests that read the same state at the same
 moment (two workers, two nodes) would both decide "allowed" and both write; the later one silently
