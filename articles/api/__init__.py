@@ -1,4 +1,4 @@
-"""JSON API for articles (DESIGN §4), under /api/v1 with Bearer tokens only; importing the package
+"""JSON API for articles (a stable interface other tools rely on), under /api/v1 with Bearer tokens only; importing the package
 registers every route on ``api_bp``."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""KCS metrics for leads (DESIGN §1): link rate, reuse vs creation, citations, helpful ratio, flagged and
+"""KCS metrics for leads (Knowledge-Centered Service): link rate, reuse vs creation, citations, helpful ratio, flagged and
 overdue articles, zero-result searches and the knowledge gaps QA recorded in evaluations.
 
 Link rate = tickets of the period that have a linked article / tickets of the period that have

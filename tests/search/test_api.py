@@ -1,4 +1,4 @@
-"""`GET /api/v1/search` (DESIGN §4)."""
+"""`GET /api/v1/search` (a stable interface other tools rely on)."""
 
 from __future__ import annotations
 

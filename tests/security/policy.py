@@ -35,7 +35,7 @@ POLICY: dict[str, str | tuple[str, ...]] = {
     "admin.new_user": ADMIN,
     "admin.edit_user": ADMIN,
     "admin.audit_log": ADMIN,
-    # knowledge base (DESIGN §1): agents and leads write, leads review; everyone logged in reads
+    # knowledge base: agents and leads write, leads review; everyone logged in reads
     "articles.index": LOGIN,
     "articles.view": LOGIN,  # object rule: drafts only for their author and leads (IDOR tests)
     "articles.history": LOGIN,  # object rule as for view
@@ -77,14 +77,14 @@ POLICY: dict[str, str | tuple[str, ...]] = {
     "articles_api.approve": LEAD,
     "articles_api.reject": LEAD,
     "articles_api.archive": LEAD,
-    # search (DESIGN §2)
+    # search
     "search.search": ("agent", "lead", "qa"),
     "search.click": ("agent", "lead", "qa"),
     "search.analytics": LEAD,
     "search.synonyms": ADMIN,
     "search_api.search": ("agent", "lead", "qa"),
     "search_similar.duplicates": ("agent", "lead"),  # possible duplicates while writing an article
-    # quality inspection (DESIGN §3): QA specialists work, leads read for disputes, admins set masking
+    # quality inspection: QA specialists work, leads read for disputes, admins set masking
     "qa.interactions": ("lead", "qa"),
     "qa.interaction": ("lead", "qa"),
     "qa.import_interactions": QA,
@@ -109,7 +109,7 @@ POLICY: dict[str, str | tuple[str, ...]] = {
     "qa_api.draw_sampling_plan": QA,
     "qa_api.create_evaluation": QA,
     "qa_api.get_evaluation": LOGIN,  # object rule as for qa.evaluation_view
-    # quality loop (DESIGN §3): agents answer their own evaluations, leads arbitrate, QA calibrates
+    # quality loop: agents answer their own evaluations, leads arbitrate, QA calibrates
     "qa.my_evaluations": AGENT,
     "qa.feedback": LOGIN,  # object rule: the evaluated agent, QA and leads only (IDOR tests)
     "qa.acknowledge": LOGIN,  # object rule as for qa.feedback
