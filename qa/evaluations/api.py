@@ -89,5 +89,6 @@ def get_evaluation(evaluation_id: int):
     actor = signed_in()
     own = evaluation.agent_id == actor.id and evaluation.status != EvaluationStatus.DRAFT.value
     if not own and not has_role(Role.QA, Role.LEAD):
-        raise ApiError(403, "you may not read this evaluation")
+        # The same answer as for a missing one: an agent must not learn that a colleague's evaluation exists.
+        raise ApiError(404, f"evaluation {evaluation_id} not found")
     return ev.evaluation_dict(get_session(), evaluation)

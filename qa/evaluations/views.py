@@ -127,7 +127,7 @@ def evaluation_view(evaluation_id: int):
     actor = signed_in()
     own = evaluation.agent_id == actor.id and evaluation.status != EvaluationStatus.DRAFT.value
     if not own and not has_role(Role.QA, Role.LEAD):
-        abort(403)
+        abort(404)  # like a missing one: an agent must not learn that a colleague's evaluation exists
     sheet = evaluation_sheet(session, evaluation)
     result = sheet["result"]
     item = get_or_404(Interaction, evaluation.interaction_id)

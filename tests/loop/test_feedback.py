@@ -327,3 +327,16 @@ def test_resolve_from_the_page(client, login, db, cast, disputed):
     r = client.post(f"/qa/feedback/{disputed.id}/resolve", data=data)
     assert r.status_code == 302
     assert _state(db, disputed.id) == ("adjusted", 100.0)
+
+
+def test_someone_elses_evaluation_answers_like_a_missing_one(api, db, cast, interaction):
+    """An agent must not learn that a colleague's evaluation exists: the same 404 as for no evaluation."""
+    from tests.factories import make_evaluation
+
+    evaluation = make_evaluation(db, cast.grader, interaction, cast.version)
+    theirs = api(cast.other_agent).get(f"/qa/evaluations/{evaluation.id}")
+    missing = api(cast.other_agent).get(f"/qa/evaluations/{evaluation.id + 1000}")
+    assert theirs.status_code == missing.status_code == 404
+    assert theirs.get_json()["error"]["message"] == missing.get_json()["error"]["message"].replace(
+        str(evaluation.id + 1000), str(evaluation.id)
+    )
