@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import logging
-import pickle
+import pickle  # nosec B403 - only for its exception class: Whoosh unpickles this node's own index files
 import sys
 import threading
 import time
