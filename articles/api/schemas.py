@@ -79,8 +79,16 @@ class ArticlePatch(ArticleContent):
     version: Version
 
 
+def _not_null(value: Any) -> Any:
+    # Runs only when the key is sent: leaving ``version`` out is allowed, an explicit null is a mistake that
+    # would otherwise switch the optimistic lock off.
+    if value is None:
+        raise ValueError("send the version you read, or leave the key out")
+    return value
+
+
 class Transition(Body):
-    version: Version | None = None
+    version: Annotated[Version | None, BeforeValidator(_not_null)] = None
     comment: Text | None = None
 
 

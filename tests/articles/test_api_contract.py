@@ -109,3 +109,17 @@ def test_the_document_is_generated_from_the_models(client):
     assert feedback["schema"]["properties"]["helpful"]["type"] == "boolean"
     article = doc["components"]["schemas"]["Article"]
     assert {"id", "status", "version", "title", "revision"} <= set(article["required"])
+
+
+@pytest.mark.parametrize("verb", ["submit", "approve", "reject"])
+def test_a_null_version_is_refused_not_read_as_no_version(api, db, agent, verb):
+    """A client that sends ``"version": null`` meant to send the version it read; refusing it keeps the
+    optimistic lock from being switched off by accident (leaving the key out stays allowed)."""
+    lead = make_user(db, "contract_lead3", ("lead",))
+    status = "draft" if verb == "submit" else "in_review"
+    article = make_article(db, agent, status=status)
+    who = agent if verb == "submit" else lead
+    r = api(who).post(f"/articles/{article.id}/{verb}", json={"version": None, "comment": "原因"})
+    assert r.status_code == 400 and _field(r) == "version"
+    db.expire_all()
+    assert db.get(Article, article.id).status == status
