@@ -7,7 +7,7 @@ from flask import current_app
 from articles import editing, lifecycle, queries
 from articles.access import is_lead
 from articles.api import schemas as s
-from articles.api.common import CONFLICT, INVALID, WRITERS, api_bp, api_error, load_visible, signed_in
+from articles.api.common import CONFLICT, INVALID, WRITERS, api_bp, load_visible, signed_in
 from articles.api.shapes import article_json, revision_json
 from articles.categories import category_paths
 from articles.content import CONTENT_FIELDS
@@ -63,8 +63,8 @@ def patch(article_id: int, body: s.ArticlePatch):
     except StaleVersion as exc:
         current = article_json(session, article)
         yours = body.sent()
-        error = api_error(exc)
-        error.details.update(
+        # The one DomainError handler answers it (English message, plain JSON details).
+        exc.details.update(
             {
                 "current_version": article.version,
                 "your_version": version,
@@ -73,7 +73,7 @@ def patch(article_id: int, body: s.ArticlePatch):
                 "yours": yours,
             }
         )
-        raise error from None
+        raise
     return article_json(session, article)
 
 

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from flask import Blueprint
-from flask_babel import force_locale
 
 from articles.access import can_view
-from articles.errors import ArticleError
 from articles.models import Article
 from portal.api import ApiError
 from portal.auth import current_actor
@@ -16,17 +14,6 @@ from portal.models import Role, User
 api_bp = Blueprint("articles_api", __name__, url_prefix="/api/v1")
 
 WRITERS = (Role.AGENT, Role.LEAD)
-
-
-def api_error(exc: ArticleError) -> ApiError:
-    with force_locale("en"):  # API clients get stable English messages
-        message = str(exc.message)
-        details = {
-            k: (str(v) if not isinstance(v, dict | list | int | None) else v) for k, v in exc.details.items()
-        }
-        if "fields" in details and isinstance(details["fields"], dict):
-            details["fields"] = {k: str(v) for k, v in details["fields"].items()}
-    return ApiError(exc.status, message, code=exc.code, details=details)
 
 
 def signed_in() -> User:
