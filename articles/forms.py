@@ -15,6 +15,12 @@ from articles.content import FIELD_MAX
 from articles.errors import InvalidInput
 from articles.models import REASON_MAX, TITLE_MAX, Audience
 
+# The audience as readers see it (the form's choices and the review diff).
+AUDIENCE_LABELS = {
+    Audience.INTERNAL.value: _l("Internal (agents only)"),
+    Audience.PUBLIC.value: _l("Public"),
+}
+
 
 class TagListField(StringField):
     """Tags typed as one line: rendered joined by ", ", parsed by the same rule as the JSON API (split on
@@ -47,13 +53,7 @@ class ArticleForm(FlaskForm):
     notes = TextAreaField(_l("Notes and caveats (注意事项)"), validators=[Optional(), Length(max=FIELD_MAX)])
     category_id = SelectField(_l("Category"), coerce=int, validators=[InputRequired()])
     tags = TagListField(_l("Tags (comma separated)"))
-    audience = SelectField(
-        _l("Audience"),
-        choices=[
-            (Audience.INTERNAL.value, _l("Internal (agents only)")),
-            (Audience.PUBLIC.value, _l("Public")),
-        ],
-    )
+    audience = SelectField(_l("Audience"), choices=list(AUDIENCE_LABELS.items()))
     version = HiddenField()
 
     def set_categories(self, choices: list[tuple[int, str]]) -> None:

@@ -9,7 +9,7 @@ from sqlmodel import func, select
 from portal import accounts
 from portal.auth import current_actor, role_required
 from portal.db import get_session
-from portal.forms import UserCreateForm, UserEditForm
+from portal.forms import UserCreateForm, UserEditForm, role_choices
 from portal.models import AuditLog, Role, User, UserRole
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -25,7 +25,9 @@ def users():
     roles: dict[int, list[str]] = {}
     for link in session.exec(select(UserRole)).all():
         roles.setdefault(link.user_id, []).append(link.role)
-    return render_template("portal/admin_users.html", users=rows, roles=roles)
+    labels = dict(role_choices())  # role names as the reader's language says them, never the codes
+    names = {uid: [str(labels.get(r, r)) for r in sorted(rs)] for uid, rs in roles.items()}
+    return render_template("portal/admin_users.html", users=rows, roles=names)
 
 
 @bp.route("/users/new", methods=["GET", "POST"])

@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from articles.access import can_view
 from articles.categories import category_paths
 from articles.errors import ArticleError, NotFound
-from articles.forms import VersionForm
+from articles.forms import AUDIENCE_LABELS, VersionForm
 from articles.models import ArticleRevision
 from articles.revisions import get_article, revision_content
 from portal.auth import current_actor
@@ -49,6 +49,8 @@ def display_content(session, rev: ArticleRevision | None) -> dict:
     content = revision_content(session, rev)
     paths = category_paths(session)
     content["category"] = paths.get(rev.category_id, "") if rev.category_id else ""
+    # The diff shows what a reader sees, never the stored code ("internal").
+    content["audience"] = str(AUDIENCE_LABELS.get(content["audience"], content["audience"]))
     return content
 
 
